@@ -1,0 +1,56 @@
+# pyrotorque: the two commands are `make demo` and `make test`; both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_SECONDS ?= 0
+# Which real rTorrent lines the integration tests run against (see docs/compatibility.md).
+RTORRENT_LINES ?= 0.9.8,0.16
+
+.PHONY: all venv rtorrent sid-root test test-unit test-098 test-016 lint typecheck bench demo clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# rTorrent 0.9.8 from Debian's packages (installed when missing and we are root).
+rtorrent:
+	@bash scripts/ensure-rtorrent.sh
+
+# rTorrent 0.16 from a Debian sid root, built once with debootstrap into .cache/.
+sid-root:
+	@bash scripts/build-sid-root.sh
+
+test: venv rtorrent sid-root
+	$(PY) -m pytest tests --rtorrent-lines=$(RTORRENT_LINES)
+
+test-unit: venv
+	$(PY) -m pytest tests/unit
+
+test-098: venv rtorrent
+	$(PY) -m pytest tests/integration --rtorrent-lines=0.9.8
+
+test-016: venv sid-root
+	$(PY) -m pytest tests/integration --rtorrent-lines=0.16
+
+lint: venv
+	$(VENV)/bin/ruff check src tests bench
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+bench: venv rtorrent sid-root
+	$(PY) -m bench --lines=$(RTORRENT_LINES)
+
+demo: venv rtorrent
+	$(PY) scripts/demo.py --seconds $(DEMO_SECONDS)
+
+clean:
+	rm -rf $(VENV) .cache build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,108 @@
+"""The one exception tree of pyrotorque.
+
+::
+
+    PyrotorqueError
+     ├── ConfigError          bad configuration: names the key, the file and the line
+     ├── JobLoadError         a job handler that cannot be imported or built
+     ├── ConditionError       bad filter condition: names the position of the offending token
+     ├── DaemonError          process control: pid file, guard file, already running
+     └── RtorrentError        anything that went wrong talking to rTorrent
+          ├── TransportError  could not connect, send or receive (names the URL)
+          │    └── RtorrentTimeout   no answer within the configured timeout
+          ├── ProtocolError   the answer was not a valid XML-RPC / JSON-RPC response
+          └── FaultError      rTorrent answered with a fault (keeps code and message)
+               └── HashNotFound    fault -501 or "info-hash not found"
+
+Foreign exceptions (socket, expat, json, xmlrpc faults) are translated only at the
+``pyrotorque.rtorrent`` boundary, with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PyrotorqueError(Exception):
+    """Base of every error pyrotorque raises on purpose."""
+
+
+class ConfigError(PyrotorqueError):
+    """A configuration value, key or file is wrong; says where."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        path: str | Path | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.key = key
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.reason = message
+        where = ""
+        if self.path is not None:
+            where = f" ({self.path} line {line})" if line is not None else f" ({self.path})"
+        prefix = f"{key}: " if key else ""
+        super().__init__(f"{prefix}{message}{where}")
+
+
+class JobLoadError(ConfigError):
+    """A job's handler cannot be imported, is not a job, or fails to build."""
+
+
+class ConditionError(PyrotorqueError):
+    """A filter condition cannot be parsed; points at the offending token."""
+
+    def __init__(self, message: str, text: str = "", position: int | None = None) -> None:
+        self.reason = message
+        self.text = text
+        self.position = position
+        if position is not None and text:
+            pointer = " " * position + "^"
+            super().__init__(f"{message} at position {position}\n    {text}\n    {pointer}")
+        elif text:
+            super().__init__(f"{message} in {text!r}")
+        else:
+            super().__init__(message)
+
+
+class DaemonError(PyrotorqueError):
+    """Process control failed: guard file missing, already running, pid file trouble."""
+
+
+class RtorrentError(PyrotorqueError):
+    """Talking to rTorrent failed."""
+
+
+class TransportError(RtorrentError):
+    """Could not connect to, send to or receive from rTorrent."""
+
+    def __init__(self, message: str, url: str = "") -> None:
+        self.url = url
+        super().__init__(f"{message} ({url})" if url else message)
+
+
+class RtorrentTimeout(TransportError):
+    """rTorrent did not answer within the configured timeout."""
+
+
+class ProtocolError(RtorrentError):
+    """The response could not be decoded as XML-RPC or JSON-RPC."""
+
+
+class FaultError(RtorrentError):
+    """rTorrent answered the call with a fault."""
+
+    def __init__(self, code: int, message: str, method: str = "") -> None:
+        self.code = code
+        self.message = message
+        self.method = method
+        where = f" in {method}" if method else ""
+        super().__init__(f"fault {code}{where}: {message}")
+
+
+class HashNotFound(FaultError):
+    """The info hash given as the target is not loaded in rTorrent."""
