@@ -1,0 +1,1 @@
+"""Jobs the daemon schedules: the base class, the loader, and the built-in jobs."""

@@ -1,0 +1,58 @@
+"""The job interface: what the daemon gives a job and what it expects back."""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from pyrotorque.config import Config
+    from pyrotorque.rtorrent.client import RtorrentClient
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """Options of a job that takes no job-specific keys."""
+
+
+def _no_wake(job_name: str) -> None:
+    """Default for ``JobContext.wake`` outside a daemon: nothing to wake."""
+
+
+@dataclass
+class JobContext:
+    """Everything a job may use; handed to its constructor, which must do no I/O with it."""
+
+    name: str
+    client: RtorrentClient
+    config: Config
+    dry_run: bool = False
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("pyrotorque.job"))
+    clock: Callable[[], float] = time.time
+    wake: Callable[[str], None] = _no_wake
+
+
+class Job(ABC):
+    """A scheduled job: ``start()`` once, ``run()`` on every tick, ``stop()`` once (idempotent)."""
+
+    #: The frozen dataclass of this job's specific ``job.NAME.*`` keys; unknown keys are config errors.
+    Options: ClassVar[type[Any]] = NoOptions
+
+    def __init__(self, context: JobContext, options: Any) -> None:
+        self.context = context
+        self.options = options
+        self.log = context.log
+
+    def start(self) -> None:  # noqa: B027 - optional hook
+        """Open long-lived workers (threads, servers); no-op by default."""
+
+    @abstractmethod
+    def run(self) -> None:
+        """Do one scheduled tick; RtorrentError may escape and is handled by the daemon."""
+
+    def stop(self) -> None:  # noqa: B027 - optional hook
+        """Close what ``start()`` opened; must be safe to call more than once."""
