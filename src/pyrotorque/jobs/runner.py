@@ -1,0 +1,95 @@
+"""The wrapper around every scheduled tick: a failing tick is logged and the daemon goes on.
+
+Policy for one job:
+
+* ``TransportError`` / ``ProtocolError`` (the connection is gone): one WARNING when it is lost, a reminder
+  at most once per ``reminder_interval`` while it stays lost, one INFO line when a tick succeeds again.
+  No tracebacks: they say nothing a one-line message does not.
+* ``FaultError`` (rTorrent answered, but refused a call): a WARNING line; the same message again within
+  ``reminder_interval`` goes to DEBUG, so a job that fails every 5 s does not flood the log.
+* Anything else is a bug: logged at ERROR with its traceback, every time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from pyrotorque.errors import FaultError, RtorrentError
+
+REMINDER_INTERVAL = 60.0
+
+
+class TickRunner:
+    """Calls one job's tick and applies the error policy; one instance per job."""
+
+    def __init__(
+        self,
+        job_name: str,
+        tick: Callable[[], None],
+        log: logging.Logger,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        reminder_interval: float = REMINDER_INTERVAL,
+    ) -> None:
+        self.job_name = job_name
+        self._tick = tick
+        self._log = log
+        self._clock = clock
+        self._reminder_interval = reminder_interval
+        self._lost_since: float | None = None
+        self._last_reminder = 0.0
+        self._last_fault: tuple[str, float] | None = None
+
+    @property
+    def connection_lost(self) -> bool:
+        """True while the last tick found rTorrent unreachable."""
+        return self._lost_since is not None
+
+    def __call__(self) -> None:
+        """Run one tick; never raises."""
+        try:
+            self._tick()
+        except FaultError as exc:
+            self._fault(exc)
+        except RtorrentError as exc:
+            self._lost(exc)
+        except Exception:
+            self._log.exception("Job %s failed", self.job_name)
+        else:
+            self._back()
+
+    def _lost(self, exc: RtorrentError) -> None:
+        now = self._clock()
+        if self._lost_since is None:
+            self._lost_since = self._last_reminder = now
+            self._log.warning("Job %s: rTorrent connection lost: %s", self.job_name, exc)
+        elif now - self._last_reminder >= self._reminder_interval:
+            self._last_reminder = now
+            self._log.warning(
+                "Job %s: rTorrent still unreachable after %.0f s: %s",
+                self.job_name,
+                now - self._lost_since,
+                exc,
+            )
+        else:
+            self._log.debug("Job %s: rTorrent still unreachable: %s", self.job_name, exc)
+
+    def _back(self) -> None:
+        if self._lost_since is not None:
+            down_for = self._clock() - self._lost_since
+            self._lost_since = None
+            self._log.info("Job %s: rTorrent connection is back after %.0f s", self.job_name, down_for)
+
+    def _fault(self, exc: FaultError) -> None:
+        # rTorrent answered, so the connection itself works.
+        self._back()
+        now = self._clock()
+        message = str(exc)
+        last = self._last_fault
+        if last and last[0] == message and now - last[1] < self._reminder_interval:
+            self._log.debug("Job %s: %s", self.job_name, message)
+            return
+        self._last_fault = (message, now)
+        self._log.warning("Job %s: %s", self.job_name, message)

@@ -1,0 +1,119 @@
+"""A pid file guarded by an ``flock`` lock: the lock, not the pid, says whether a daemon runs.
+
+The lock is taken with ``fcntl.flock`` because such a lock belongs to the open file description:
+a launcher can take it before forking and the detached daemon keeps holding it through the
+inherited descriptor after the launcher exits. A crashed daemon's lock vanishes with its process,
+so a pid file left behind is recognised as stale and simply reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyrotorque.errors import DaemonError
+
+
+@dataclass(frozen=True)
+class PidStatus:
+    """What a pid file says: whether its lock is held, and the pid written in it (0 if none)."""
+
+    running: bool
+    pid: int
+    exists: bool
+
+
+def _parse_pid(text: str) -> int:
+    """The pid in a pid file's text, 0 when it holds none."""
+    text = text.strip()
+    return int(text) if text.isdigit() else 0
+
+
+def probe(path: Path) -> PidStatus:
+    """Check the pid file without disturbing a daemon that holds it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return PidStatus(running=False, pid=0, exists=False)
+    except OSError as exc:
+        raise DaemonError(f"cannot read pid file {path}: {exc.strerror}") from exc
+    try:
+        pid = _parse_pid(os.read(fd, 64).decode("ascii", "replace"))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                return PidStatus(running=True, pid=pid, exists=True)
+            raise DaemonError(f"cannot lock pid file {path}: {exc.strerror}") from exc
+        return PidStatus(running=False, pid=pid, exists=True)
+    finally:
+        os.close(fd)
+
+
+class PidFile:
+    """The daemon's own pid file: ``acquire()`` locks and writes it, ``release()`` removes it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        """True while this object holds the lock."""
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        """Lock the pid file and write our pid; DaemonError if another daemon holds it."""
+        if self._fd is not None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise DaemonError(f"cannot create pid file {self.path}: {exc.strerror}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            pid = _parse_pid(os.pread(fd, 64, 0).decode("ascii", "replace"))
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                raise DaemonError(f"pyrotorque is already running as process #{pid}") from exc
+            raise DaemonError(f"cannot lock pid file {self.path}: {exc.strerror}") from exc
+        if not self._still_linked(fd):
+            # A daemon that was exiting removed the file between our open() and flock(): start over.
+            os.close(fd)
+            self.acquire()
+            return
+        self._fd = fd
+        self.write_pid()
+
+    def _still_linked(self, fd: int) -> bool:
+        """True if ``fd`` is still the file at our path."""
+        try:
+            return os.stat(self.path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return False
+
+    def write_pid(self, pid: int | None = None) -> None:
+        """(Re)write the pid; the detached daemon calls this with its own pid after forking."""
+        if self._fd is None:
+            raise DaemonError(f"pid file {self.path} is not locked by this process")
+        data = f"{pid if pid is not None else os.getpid()}\n".encode("ascii")
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, data, 0)
+        os.fsync(self._fd)
+
+    def release(self) -> None:
+        """Remove the pid file and drop the lock; safe to call more than once."""
+        if self._fd is None:
+            return
+        # Unlink before unlocking, so no other process can lock the old file's inode in between
+        # and then believe it owns the path.
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        os.close(self._fd)
+        self._fd = None
