@@ -1,0 +1,73 @@
+"""EngineStats (``job.connstats``): one INFO line per tick about rTorrent and our connection to it.
+
+Uptime comes from rTorrent itself, so it is right after rTorrent restarts under a running daemon:
+``pyrotorque.startup_time`` is a constant our ``torque.rc`` include sets when rTorrent reads its
+configuration. Without that include, the session lock file's modification time is used when the
+session directory is visible on this host (rTorrent writes the lock at start); otherwise the uptime is
+reported as unknown. Everything is fetched with one ``system.multicall`` per tick.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pyrotorque.errors import FaultError
+from pyrotorque.jobs.base import Job, NoOptions
+
+STARTUP_TIME_METHOD = "pyrotorque.startup_time"
+
+_UNITS = (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def human_duration(seconds: float, max_units: int = 2) -> str:
+    """Format a duration with at most ``max_units`` units, largest first: ``2w 3d``, ``5m 7s``, ``0s``."""
+    remaining = max(0, int(seconds))
+    units: list[tuple[int, str]] = []
+    for suffix, size in _UNITS:
+        count, remaining = divmod(remaining, size)
+        if count or units:
+            units.append((count, suffix))
+    return " ".join(f"{count}{suffix}" for count, suffix in units[:max_units] if count) or "0s"
+
+
+def _startup_time(startup_stamp: Any, session_path: Any) -> float | None:
+    """rTorrent's start time: our rc's stamp, else the session lock file's mtime, else None."""
+    if not isinstance(startup_stamp, FaultError) and str(startup_stamp).isdigit() and int(startup_stamp):
+        return float(startup_stamp)
+    if isinstance(session_path, str) and session_path:
+        try:
+            return os.stat(os.path.join(os.path.expanduser(session_path), "rtorrent.lock")).st_mtime
+        except OSError:
+            return None
+    return None
+
+
+class EngineStats(Job):
+    """Logs rTorrent's session name, uptime, item count and the client's request statistics."""
+
+    Options = NoOptions
+
+    def run(self) -> None:
+        """Fetch everything in one multicall and log one line."""
+        name, now, startup_stamp, session_path, items = self.context.client.multicall(
+            [
+                ("session.name", ("",)),
+                ("system.time", ("",)),
+                (STARTUP_TIME_METHOD, ("",)),
+                ("session.path", ("",)),
+                ("view.size", ("", "main")),
+            ]
+        )
+        for required in (name, now, items):
+            if isinstance(required, FaultError):
+                raise required
+        startup = _startup_time(startup_stamp, session_path)
+        uptime = human_duration(int(now) - startup) if startup is not None else "unknown"
+        self.log.info(
+            "Stats for %s - up %s, %s items, %s",
+            name,
+            uptime,
+            items,
+            self.context.client.stats,
+        )
