@@ -1,0 +1,61 @@
+"""Text-to-value conversions shared by job options, job flags and scheduler keys."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+class BadValue(ValueError):
+    """A value does not fit the option's type or check; the message says what was expected."""
+
+
+TRUE_WORDS = frozenset({"yes", "true", "on", "1", "y", "t", "+"})
+FALSE_WORDS = frozenset({"no", "false", "off", "0", "n", "f", "-"})
+_INT_RE = re.compile(r"[+-]?\d+")
+_FLOAT_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+#: Items of a tuple option are separated by commas and/or whitespace unless a field says otherwise.
+DEFAULT_SEPARATOR = re.compile(r"[\s,]+")
+
+
+def parse_bool(text: str) -> bool:
+    """yes/no, true/false, on/off, 1/0, y/n, t/f, +/- (any case) to a bool; BadValue otherwise."""
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise BadValue(f"expected a boolean (yes/no, true/false, on/off, 1/0), got {text!r}")
+
+
+def parse_int(text: str) -> int:
+    """Decimal integer, sign allowed; BadValue otherwise."""
+    if not _INT_RE.fullmatch(text.strip()):
+        raise BadValue(f"expected an integer, got {text!r}")
+    return int(text.strip())
+
+
+def parse_float(text: str) -> float:
+    """Decimal number (no nan/inf); BadValue otherwise."""
+    if not _FLOAT_RE.fullmatch(text.strip()):
+        raise BadValue(f"expected a number, got {text!r}")
+    return float(text.strip())
+
+
+def parse_path(text: str) -> Path:
+    """Non-empty path, user-expanded; BadValue otherwise."""
+    if not text.strip():
+        raise BadValue("expected a path, got an empty value")
+    return Path(text.strip()).expanduser()
+
+
+#: Option field type -> converter from the INI text.
+SCALAR_PARSERS: dict[Any, Callable[[str], Any]] = {
+    bool: parse_bool,
+    int: parse_int,
+    float: parse_float,
+    str: lambda text: text,
+    Path: parse_path,
+}

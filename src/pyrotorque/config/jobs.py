@@ -1,0 +1,160 @@
+"""Group the ``[TORQUE]`` keys ``job.NAME.PARAM`` into one ``JobConfig`` per job."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyrotorque.config.convert import BadValue, parse_bool
+from pyrotorque.config.ini import Setting
+from pyrotorque.config.loader import Config
+from pyrotorque.errors import ConfigError
+
+#: Keys every job has; they are handled by the daemon and never passed to the job's options.
+COMMON_KEYS = frozenset({"handler", "schedule", "active", "dry_run", "log_level"})
+REQUIRED_KEYS = ("handler", "schedule")
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """One configured job: its name, handler, schedule, common flags and job-specific params."""
+
+    name: str
+    handler: Setting
+    schedule: Setting
+    active: bool = True
+    dry_run: bool = False
+    #: A validated logging level name (``DEBUG``, ``INFO`` ...), or None to inherit.
+    log_level: str | None = None
+    #: Job-specific keys (without the ``job.NAME.`` prefix), common keys excluded.
+    params: dict[str, Setting] = field(default_factory=dict)
+
+    def key(self, param: str) -> str:
+        """The full configuration key of one of this job's params."""
+        return f"job.{self.name}.{param}"
+
+
+def job_configs(config: Config, dry_run: bool = False) -> list[JobConfig]:
+    """All jobs of ``[TORQUE]`` (active or not), in the order they were first configured."""
+    grouped: dict[str, dict[str, Setting]] = {}
+    for key, setting in config.torque.items():
+        if key.split(".", 1)[0] != "job":
+            continue
+        parts = key.split(".", 2)
+        if len(parts) != 3 or not parts[1] or not parts[2]:
+            raise setting.error("bad job key, expected job.NAME.PARAM", key)
+        grouped.setdefault(parts[1], {})[parts[2]] = setting
+    return [_job_config(name, settings, dry_run) for name, settings in grouped.items()]
+
+
+def _job_config(name: str, settings: dict[str, Setting], global_dry_run: bool) -> JobConfig:
+    first = next(iter(settings.values()))
+    for required in REQUIRED_KEYS:
+        if required not in settings:
+            raise ConfigError(
+                f"job {name!r} (defined at {first.where()}) is missing the required key",
+                key=f"job.{name}.{required}",
+            )
+    return JobConfig(
+        name=name,
+        handler=settings["handler"],
+        schedule=settings["schedule"],
+        active=_flag(name, settings, "active", default=True),
+        dry_run=_flag(name, settings, "dry_run", default=False) or global_dry_run,
+        log_level=_log_level(name, settings.get("log_level")),
+        params={param: value for param, value in settings.items() if param not in COMMON_KEYS},
+    )
+
+
+def _flag(name: str, settings: Mapping[str, Setting], param: str, *, default: bool) -> bool:
+    setting = settings.get(param)
+    if setting is None:
+        return default
+    try:
+        return parse_bool(setting.value)
+    except BadValue as exc:
+        raise setting.error(str(exc), f"job.{name}.{param}") from None
+
+
+def _log_level(name: str, setting: Setting | None) -> str | None:
+    if setting is None or not setting.value.strip():
+        return None
+    levels = logging.getLevelNamesMapping()
+    wanted = setting.value.strip().upper()
+    if wanted not in levels or wanted == "NOTSET":
+        raise setting.error(
+            f"expected a log level (DEBUG, INFO, WARNING, ERROR, CRITICAL), got {setting.value!r}",
+            f"job.{name}.log_level",
+        )
+    return logging.getLevelName(levels[wanted])
+
+
+def split_schedule(schedule: Setting | str, key: str = "schedule") -> dict[str, str]:
+    """Split ``'hour=12 "day=3rd sun"'`` into ``{"hour": "12", "day": "3rd sun"}`` (shell quoting)."""
+    setting = schedule if isinstance(schedule, Setting) else Setting(schedule, "<schedule>")
+    try:
+        tokens = shlex.split(setting.value)
+    except ValueError as exc:
+        raise setting.error(f"cannot split schedule {setting.value!r}: {exc}", key) from None
+    if not tokens:
+        raise setting.error("empty schedule, expected fields like 'minute=*' or 'second=*/15'", key)
+    fields: dict[str, str] = {}
+    for token in tokens:
+        name, equals, value = token.partition("=")
+        if not equals or not name:
+            raise setting.error(f"bad schedule field {token!r}, expected NAME=VALUE", key)
+        if name in fields:
+            raise setting.error(f"schedule field {name!r} is given twice", key)
+        fields[name] = value
+    return fields
+
+
+class Bunch(dict[str, Any]):
+    """A dict whose keys can also be read and set as attributes (what pyrocore jobs expect)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+# The original's truth words; on/off were not among them, so they stay strings for legacy jobs.
+_LEGACY_TRUE = frozenset({"true", "t", "yes", "y", "1", "+"})
+_LEGACY_FALSE = frozenset({"false", "f", "no", "n", "0", "-"})
+
+
+def legacy_value(text: str) -> int | bool | str:
+    """Convert a value as pyrocore did: digits-only -> int, then truth words -> bool, else str."""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    if text.lower() in _LEGACY_TRUE:
+        return True
+    if text.lower() in _LEGACY_FALSE:
+        return False
+    return text
+
+
+def legacy_params(job: JobConfig) -> Bunch:
+    """The ``Bunch`` a job class written for pyrocore receives as its single constructor argument."""
+    params = Bunch({param: legacy_value(setting.value) for param, setting in job.params.items()})
+    params.handler = job.handler.value
+    if job.log_level is not None:
+        params.log_level = job.log_level
+    params.job_name = job.name
+    params.dry_run = job.dry_run
+    params.active = job.active
+    params.schedule = split_schedule(job.schedule, job.key("schedule"))
+    return params
