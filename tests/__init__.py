@@ -1,0 +1,1 @@
+"""pyrotorque's test suite (a package so ``tests.support`` imports from the repo root)."""

@@ -1,0 +1,1 @@
+"""Test support: real rTorrent sandboxes and metafile builders, shared by tests, bench and demo."""
