@@ -18,6 +18,10 @@ from pathlib import Path
 from pyrotorque.errors import DaemonError
 
 
+class AlreadyRunning(DaemonError):
+    """Another process holds the pid file's lock."""
+
+
 @dataclass(frozen=True)
 class PidStatus:
     """What a pid file says: whether its lock is held, and the pid written in it (0 if none)."""
@@ -81,7 +85,7 @@ class PidFile:
             pid = _parse_pid(os.pread(fd, 64, 0).decode("ascii", "replace"))
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
-                raise DaemonError(f"pyrotorque is already running as process #{pid}") from exc
+                raise AlreadyRunning(f"pyrotorque is already running as process #{pid}") from exc
             raise DaemonError(f"cannot lock pid file {self.path}: {exc.strerror}") from exc
         if not self._still_linked(fd):
             # A daemon that was exiting removed the file between our open() and flock(): start over.
@@ -106,6 +110,12 @@ class PidFile:
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, data, 0)
         os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Let go of our descriptor but keep the file: a forked daemon still holds the lock."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def release(self) -> None:
         """Remove the pid file and drop the lock; safe to call more than once."""

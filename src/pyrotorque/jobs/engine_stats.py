@@ -43,6 +43,13 @@ def _startup_time(startup_stamp: Any, session_path: Any) -> float | None:
     return None
 
 
+def _required(value: Any) -> Any:
+    """A multicall result that must not have failed: re-raise its fault."""
+    if isinstance(value, FaultError):
+        raise value
+    return value
+
+
 class EngineStats(Job):
     """Logs rTorrent's session name, uptime, item count and the client's request statistics."""
 
@@ -59,15 +66,13 @@ class EngineStats(Job):
                 ("view.size", ("", "main")),
             ]
         )
-        for required in (name, now, items):
-            if isinstance(required, FaultError):
-                raise required
         startup = _startup_time(startup_stamp, session_path)
-        uptime = human_duration(int(now) - startup) if startup is not None else "unknown"
+        now_seconds = float(_required(now))
+        uptime = human_duration(now_seconds - startup) if startup is not None else "unknown"
         self.log.info(
             "Stats for %s - up %s, %s items, %s",
-            name,
+            _required(name),
             uptime,
-            items,
+            _required(items),
             self.context.client.stats,
         )

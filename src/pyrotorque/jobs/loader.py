@@ -1,0 +1,106 @@
+"""Turn a job's ``handler`` setting into a job object, before the daemon detaches.
+
+Handler names are looked up in an explicit table first (our short names and the original pyrocore
+names), then imported as ``package.module:Class``. A class derived from ``Job`` is built with its typed
+options; any other class with a ``run()`` method is treated as a job written for pyrocore and wrapped
+in ``LegacyJob``. Every failure is a ``JobLoadError`` naming the job, the handler and where it is set.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from pyrotorque.config import JobConfig, build_options, legacy_params
+from pyrotorque.errors import ConditionError, ConfigError, JobLoadError
+from pyrotorque.jobs.base import Job, JobContext
+
+_ENGINE_STATS = "pyrotorque.jobs.engine_stats:EngineStats"
+_QUEUE = "pyrotorque.jobs.queue:QueueManager"
+_TREEWATCH = "pyrotorque.jobs.treewatch:TreeWatch"
+_EXPORTER = "pyrotorque.jobs.exporter:RtorrentExporter"
+
+#: Built-in handler names, including the ones a pyrocore ``torque.ini`` uses, mapped to our classes.
+BUILTIN_HANDLERS: Mapping[str, str] = {
+    "EngineStats": _ENGINE_STATS,
+    "QueueManager": _QUEUE,
+    "TreeWatch": _TREEWATCH,
+    "RtorrentExporter": _EXPORTER,
+    "pyrocore.torrent.jobs:EngineStats": _ENGINE_STATS,
+    "pyrocore.torrent.queue:QueueManager": _QUEUE,
+    "pyrocore.torrent.watch:TreeWatch": _TREEWATCH,
+    "pyrocore.daemon.exporter:RtorrentExporter": _EXPORTER,
+}
+
+
+class LegacyJob(Job):
+    """Runs a job class written for pyrocore: ``Handler(params_bunch)`` with a ``run()`` method."""
+
+    def __init__(self, context: JobContext, options: Any, *, legacy_class: type[Any]) -> None:
+        super().__init__(context, options)
+        self.legacy_class = legacy_class
+        self._instance: Any = None
+
+    def start(self) -> None:
+        """Build the wrapped object; pyrocore constructors may connect or start threads, so not earlier."""
+        self._instance = self.legacy_class(self.options)
+
+    def run(self) -> None:
+        """Call the wrapped object's ``run()``."""
+        if self._instance is None:
+            self.start()
+        self._instance.run()
+
+
+def _error(job: JobConfig, message: str) -> JobLoadError:
+    """A JobLoadError pointing at the job's handler setting."""
+    handler = job.handler
+    return JobLoadError(
+        f"job {job.name!r}, handler {handler.value!r}: {message}",
+        key=f"job.{job.name}.handler",
+        path=handler.path,
+        line=handler.line,
+    )
+
+
+def import_handler(job: JobConfig) -> type[Any]:
+    """Import the class named by the job's handler; JobLoadError if it cannot be found."""
+    name = str(job.handler.value).strip()
+    reference = BUILTIN_HANDLERS.get(name, name)
+    module_name, colon, attr_path = reference.partition(":")
+    if not colon or not module_name or not attr_path:
+        raise _error(job, "expected 'package.module:ClassName' or a built-in handler name")
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise _error(job, f"cannot import {module_name} ({exc})") from exc
+    except Exception as exc:  # a user module that fails while importing
+        raise _error(job, f"importing {module_name} failed: {type(exc).__name__}: {exc}") from exc
+    for attr in attr_path.split("."):
+        try:
+            target = getattr(target, attr)
+        except AttributeError as exc:
+            raise _error(job, f"{module_name} has no attribute {attr_path!r}") from exc
+    if not isinstance(target, type):
+        raise _error(job, f"{reference} is not a class")
+    if not issubclass(target, Job) and not callable(getattr(target, "run", None)):
+        raise _error(job, f"{reference} is neither a pyrotorque Job nor has a run() method")
+    return target
+
+
+def build_job(job: JobConfig, context: JobContext) -> Job:
+    """Import the handler and build the job with its options; no I/O happens here."""
+    handler_class = import_handler(job)
+    if not issubclass(handler_class, Job):
+        return LegacyJob(context, legacy_params(job), legacy_class=handler_class)
+    options = build_options(handler_class.Options, job)
+    try:
+        return handler_class(context, options)
+    except ConfigError:
+        raise
+    except ConditionError as exc:
+        # Jobs should name the key themselves; this is the fallback that still says which job.
+        raise JobLoadError(f"job {job.name!r}: {exc}", key=f"job.{job.name}") from exc
+    except Exception as exc:
+        raise _error(job, f"constructor failed: {type(exc).__name__}: {exc}") from exc
