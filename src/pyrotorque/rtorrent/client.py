@@ -1,0 +1,227 @@
+"""``RtorrentClient``: calls, multicalls and ``d.multicall2`` over any transport, in XML-RPC or JSON-RPC.
+
+Protocol choice (never guessed from errors):
+
+- ``protocol="xml"|"json"`` or ``?rpc=xml|json`` in the URL forces it; calls then need no detection.
+- Otherwise the first call runs a detection: one XML-RPC ``system.multicall`` of
+  ``system.client_version``, ``system.library_version``, ``system.listMethods`` and
+  ``network.rpc.use_jsonrpc``. JSON-RPC is used exactly when ``network.rpc.use_jsonrpc`` is among the
+  listed methods (rTorrent 0.16 and later) and answers true (it can be switched off in rtorrent.rc);
+  otherwise XML-RPC. On 0.9.8 the last entry is an unknown method and its fault is ignored because the
+  method list already says it is absent. Detection always speaks XML-RPC because ``system.listMethods``
+  and ``system.multicall`` exist only on rTorrent's XML-RPC side (0.16's JSON-RPC has neither).
+
+The detected ``ServerInfo`` is kept until a transport or protocol error, so a restarted (or upgraded)
+rTorrent is detected afresh. Every call opens its own connection; the client is safe to share
+between threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pyrotorque.errors import ConfigError, FaultError, ProtocolError, RtorrentError, TransportError
+from pyrotorque.rtorrent.codec import Call, Codec
+from pyrotorque.rtorrent.stats import ClientStats
+from pyrotorque.rtorrent.transport import Transport, transport_for
+from pyrotorque.rtorrent.url import parse_url
+from pyrotorque.rtorrent.xmlrpc import XMLRPC
+
+LOG = logging.getLogger(__name__)
+
+Protocol = Literal["xml", "json"]
+
+# Present in listMethods from rTorrent 0.16 on; its value says whether JSON-RPC is switched on.
+JSONRPC_SWITCH = "network.rpc.use_jsonrpc"
+
+_DETECTION_CALLS: tuple[Call, ...] = (
+    ("system.client_version", ("",)),
+    ("system.library_version", ("",)),
+    ("system.listMethods", ()),
+    (JSONRPC_SWITCH, ("",)),
+)
+
+_VERSION_PREFIX = re.compile(r"\d+(?:\.\d+)*")
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What the connected rTorrent is: versions, its method names and the protocol in use."""
+
+    client_version: tuple[int, ...]  # (0, 9, 8); leading numeric part of the version text
+    library_version: str  # libtorrent version as rTorrent reports it, e.g. "0.13.8"
+    methods: frozenset[str]
+    protocol: Protocol
+    client_version_text: str = ""  # the version exactly as reported, e.g. "0.9.8" or "0.9.8-PS-1.1"
+
+    def has(self, method: str) -> bool:
+        """Whether rTorrent lists ``method``."""
+        return method in self.methods
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """``"0.16.17"`` → ``(0, 16, 17)``; ``"0.9.8-PS"`` → ``(0, 9, 8)``; no digits → ``()``."""
+    match = _VERSION_PREFIX.match(text.strip())
+    return tuple(int(part) for part in match.group().split(".")) if match else ()
+
+
+def _codec_for(protocol: Protocol) -> Codec:
+    if protocol == "json":
+        from pyrotorque.rtorrent.jsonrpc import JSONRPC
+
+        return JSONRPC
+    return XMLRPC
+
+
+class RtorrentClient:
+    """A thread-safe rTorrent RPC client; no I/O happens until the first call."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 30.0,
+        transport: Transport | None = None,
+        protocol: str | None = None,
+    ) -> None:
+        self.endpoint = parse_url(url)
+        self.url = self.endpoint.url
+        self.timeout = timeout
+        if protocol not in (None, "auto", "xml", "json"):
+            raise ConfigError(f"protocol must be xml, json or auto, not {protocol!r}")
+        forced = protocol if protocol in ("xml", "json") else self.endpoint.protocol
+        self.forced_protocol: Protocol | None = "json" if forced == "json" else "xml" if forced else None
+        self.transport = transport if transport is not None else transport_for(self.endpoint, timeout)
+        self.stats = ClientStats()
+        self._info: ServerInfo | None = None
+        self._detect_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RtorrentClient({self.url!r})"
+
+    # -- protocol and server detection -------------------------------------------------------
+
+    def server_info(self) -> ServerInfo:
+        """The connected rTorrent's versions, methods and protocol (detected once per connection)."""
+        info = self._info
+        if info is not None:
+            return info
+        with self._detect_lock:
+            if self._info is None:
+                self._info = self._detect()
+            return self._info
+
+    def forget_server(self) -> None:
+        """Drop the detected server info; the next call detects again."""
+        self._info = None
+
+    def _detect(self) -> ServerInfo:
+        version, library, methods, json_switch = self._multicall_with(XMLRPC, _DETECTION_CALLS)
+        for answer in (version, library, methods):
+            if isinstance(answer, FaultError):
+                raise answer
+        if not isinstance(methods, list) or not all(isinstance(name, str) for name in methods):
+            raise ProtocolError(f"system.listMethods did not answer a list of names ({self.url})")
+        method_names = frozenset(methods)
+        offers_json = JSONRPC_SWITCH in method_names and not isinstance(json_switch, FaultError)
+        detected: Protocol = "json" if offers_json and _truthy(json_switch) else "xml"
+        info = ServerInfo(
+            client_version=version_tuple(str(version)),
+            library_version=str(library),
+            methods=method_names,
+            protocol=self.forced_protocol or detected,
+            client_version_text=str(version),
+        )
+        LOG.debug(
+            "rTorrent %s (libtorrent %s) at %s: %d methods, using %s-RPC%s",
+            info.client_version_text,
+            info.library_version,
+            self.url,
+            len(method_names),
+            info.protocol.upper(),
+            " (forced)" if self.forced_protocol else "",
+        )
+        return info
+
+    def _codec(self) -> Codec:
+        if self.forced_protocol is not None:
+            return _codec_for(self.forced_protocol)
+        return _codec_for(self.server_info().protocol)
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def call(self, method: str, *params: Any) -> Any:
+        """Call one command with exactly ``params`` (global commands take ``""`` as the target)."""
+        codec = self._codec()
+        body = codec.encode_call(method, params)
+        data = self._exchange(body, codec.content_type)
+        return self._decode(lambda: codec.decode_response(data, method))
+
+    def multicall(self, calls: Iterable[tuple[str, Sequence[Any]]]) -> list[Any | FaultError]:
+        """Run several calls in one request; a failed entry comes back as a ``FaultError`` value."""
+        batch: list[Call] = [(method, tuple(params)) for method, params in calls]
+        if not batch:
+            return []
+        return self._multicall_with(self._codec(), batch)
+
+    def d_multicall(self, view: str, commands: Sequence[str]) -> list[list[Any]]:
+        """One ``d.multicall2`` over ``view``: a row of ``commands`` values per item."""
+        fields = [command if "=" in command else f"{command}=" for command in commands]
+        rows = self.call("d.multicall2", "", view, *fields)
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise ProtocolError(f"d.multicall2 on view {view!r} did not answer a list of rows ({self.url})")
+        return rows
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _multicall_with(self, codec: Codec, batch: Sequence[Call]) -> list[Any | FaultError]:
+        body = codec.encode_multicall(batch)
+        data = self._exchange(body, codec.content_type)
+        results = self._decode(lambda: codec.decode_multicall(data, batch))
+        if not isinstance(results, list) or len(results) != len(batch):
+            self.forget_server()
+            raise ProtocolError(f"multicall of {len(batch)} calls got a mismatched answer ({self.url})")
+        return results
+
+    def _exchange(self, body: bytes, content_type: str) -> bytes:
+        started = time.perf_counter()
+        try:
+            data = self.transport.request(body, content_type)
+        except TransportError:
+            self.forget_server()
+            self.stats.record_failure(len(body))
+            raise
+        except RtorrentError:
+            self.stats.record_failure(len(body))
+            raise
+        except Exception as exc:  # a custom transport's own failure must not escape untranslated
+            self.forget_server()
+            self.stats.record_failure(len(body))
+            raise TransportError(f"transport failed: {exc!r}", self.url) from exc
+        self.stats.record(len(body), len(data), time.perf_counter() - started)
+        return data
+
+    def _decode(self, decode: Callable[[], Any]) -> Any:
+        try:
+            return decode()
+        except ProtocolError:
+            # A garbage answer may mean a different rTorrent now answers on this socket.
+            self.forget_server()
+            raise
+        except RtorrentError:
+            raise
+        except Exception as exc:  # the codecs should raise only ours; never let a stray one out
+            self.forget_server()
+            raise ProtocolError(f"cannot decode rTorrent's answer: {exc!r} ({self.url})") from exc
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip() not in ("", "0")
+    return bool(value)
