@@ -1,0 +1,127 @@
+"""File type histograms (``kind_N``) and content traits (``traits``) of an item, from its file list."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+__all__ = ["TRAIT_EXTENSIONS", "detect_traits", "extension_of", "file_histogram", "kinds_at_least"]
+
+# Which content class each file extension belongs to (our own tables).
+TRAIT_EXTENSIONS: Final[dict[str, frozenset[str]]] = {
+    "audio": frozenset(
+        {"flac", "mp3", "ogg", "opus", "wav", "dts", "ac3", "alac", "wma", "m4a", "aac", "ape"}
+    ),
+    "video": frozenset(
+        {"avi", "mkv", "m4v", "vob", "mp4", "mpg", "m2ts", "ts", "ogv", "wmv", "webm", "mov", "divx"}
+    ),
+    "img": frozenset({"jpg", "png", "gif", "tif", "bmp", "svg", "webp"}),
+    "docs": frozenset(
+        {
+            "chm",
+            "pdf",
+            "cbr",
+            "cbz",
+            "odt",
+            "ods",
+            "doc",
+            "docx",
+            "xls",
+            "ppt",
+            "epub",
+            "mobi",
+            "azw3",
+            "djvu",
+        }
+    ),
+    "misc": frozenset({"rar", "zip", "7z", "tgz", "bz2", "iso", "bin", "img"}),
+}
+# Containers whose content could be a show or a film, so a name pattern may refine them.
+_REFINABLE: Final = frozenset({"video", "misc"})
+_ALIASES: Final = {"jpeg": "jpg", "mpeg": "mpg", "tiff": "tif", "htm": "html"}
+_RAR_PART: Final = re.compile(r"r\d\d")
+
+# Episode markers: S01E02, S01, 1x02, Season 2, and air dates like 2024.05.17.
+_TV_NAME: Final = re.compile(
+    r"""(?ix)
+    (?:^|[\s._\-\[(])
+    (?: s\d{1,2}(?:[\s._-]?e\d{1,3})+     # S01E02, S01E02E03
+      | s\d{1,2}(?=[\s._\-\])]|$)         # a season pack, S01
+      | \d{1,2}x\d{2,3}                    # 1x02
+      | season[\s._-]?\d{1,2}              # Season 2
+      | (?:19|20)\d\d[.\-](?:0[1-9]|1[0-2])[.\-](?:0[1-9]|[12]\d|3[01])  # 2024.05.17
+    )
+    (?=[\s._\-\])]|$)
+    """
+)
+# A film: a title followed by a plausible year, then release words or the end.
+_MOVIE_NAME: Final = re.compile(
+    r"""(?ix)
+    ^[^\s._\-].*?[\s._\-(\[]
+    (?:19[2-9]\d|20\d\d)
+    [\s._\-)\]]*
+    (?: $
+      | (?:\d{3,4}p|bluray|blu-ray|bdrip|brrip|dvdrip|web-?dl|webrip|hdtv|remux|x26[45]|h\.?26[45]
+         |hevc|xvid|proper|repack|extended|unrated|limited|internal|multi|german|french|\[|\()
+    )
+    """
+)
+
+
+def extension_of(path: str) -> str:
+    """The normalized extension of a file path: lower-case, no dot; ``rNN`` counts as ``rar``."""
+    base = path.rsplit("/", 1)[-1]
+    if "." not in base:
+        return ""
+    extension = base.rsplit(".", 1)[-1].lower()
+    if _RAR_PART.fullmatch(extension):
+        return "rar"
+    return _ALIASES.get(extension, extension)
+
+
+def file_histogram(files: Iterable[Sequence[Any]]) -> dict[str, int]:
+    """Map each extension to its rounded percentage of the total size (files are ``(path, size)``)."""
+    sizes: dict[str, int] = {}
+    total = 0
+    for entry in files:
+        path, size = str(entry[0]), int(entry[1] or 0)
+        extension = extension_of(path)
+        sizes[extension] = sizes.get(extension, 0) + size
+        total += size
+    if total <= 0:
+        # Empty payloads still have types: count files instead of bytes.
+        counts: dict[str, int] = {}
+        for entry in files:
+            extension = extension_of(str(entry[0]))
+            counts[extension] = counts.get(extension, 0) + 1
+        number = sum(counts.values())
+        return {ext: (count * 100 + number // 2) // number for ext, count in counts.items()} if number else {}
+    return {ext: (size * 100 + total // 2) // total for ext, size in sizes.items()}
+
+
+def kinds_at_least(histogram: dict[str, int], percent: int) -> frozenset[str]:
+    """The (non-empty) extensions that make up at least ``percent`` % of the size."""
+    return frozenset(ext for ext, share in histogram.items() if ext and share >= percent)
+
+
+def name_trait(name: str) -> str | None:
+    """``tv`` or ``movie`` if the item name looks like one, else ``None``."""
+    if _TV_NAME.search(name):
+        return "tv"
+    if _MOVIE_NAME.search(name):
+        return "movie"
+    return None
+
+
+def detect_traits(name: str, histogram: dict[str, int]) -> tuple[str, ...]:
+    """``(class, extension)`` of the main file type (more than half the size), or ``()``."""
+    main = next((ext for ext, share in histogram.items() if ext and share > 50), None)
+    if main is None:
+        return ()
+    for trait, extensions in TRAIT_EXTENSIONS.items():
+        if main in extensions:
+            if trait in _REFINABLE:
+                trait = name_trait(name) or trait
+            return (trait, main)
+    return ()
