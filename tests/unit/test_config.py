@@ -677,3 +677,13 @@ def test_public_api_is_importable() -> None:
     module = importlib.import_module("pyrotorque.config")
     for name in module.__all__:
         assert hasattr(module, name), name
+
+
+def test_option_default_factory_and_help() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class WithFactory:
+        cmd: dict[str, str] = option(default_factory=lambda: {"a": "b"}, help="extra commands")  # noqa: RUF009
+
+    assert build_options(WithFactory, sample_job({})).cmd == {"a": "b"}
+    assert build_options(WithFactory, sample_job({"cmd.z": "y"})).cmd == {"z": "y"}
+    assert dataclasses.fields(WithFactory)[0].metadata["help"] == "extra commands"
