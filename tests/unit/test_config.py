@@ -8,6 +8,8 @@ import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pyrotorque.config import (
     Bunch,
@@ -687,3 +689,24 @@ def test_option_default_factory_and_help() -> None:
     assert build_options(WithFactory, sample_job({})).cmd == {"a": "b"}
     assert build_options(WithFactory, sample_job({"cmd.z": "y"})).cmd == {"z": "y"}
     assert dataclasses.fields(WithFactory)[0].metadata["help"] == "extra commands"
+
+
+_KEYS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.]{0,20}", fullmatch=True)
+_LINES = st.from_regex(r"[^\s%;\[\]]([^%;\n\r]{0,30}[^\s%;])?", fullmatch=True).filter(
+    lambda text: text != '""' and text.isprintable()
+)
+
+
+@given(st.dictionaries(_KEYS, st.lists(_LINES, min_size=1, max_size=3), min_size=1, max_size=8))
+def test_written_values_read_back(entries: dict[str, list[str]]) -> None:
+    """Any key with a (multi-line) value written in INI form reads back exactly, with its line."""
+    text = "[S]\n"
+    lines: dict[str, int] = {}
+    for key, parts in entries.items():
+        lines[key] = text.count("\n") + 1
+        text += f"{key} = {parts[0]}\n" + "".join(f"    {part}\n" for part in parts[1:])
+    section = read_sections(text)["s"]
+    assert {key: setting.value for key, setting in section.items()} == {
+        key: "\n".join(parts) for key, parts in entries.items()
+    }
+    assert {key: setting.line for key, setting in section.items()} == lines
