@@ -142,7 +142,7 @@ def test_canonical_form(condition: str, canonical: str) -> None:
         ("name=a,", "Empty value at the end", 6),
         ("name=,a", "Empty value in a list", 5),
         ("name=/(/", "Bad regular expression", 5),
-        ('name="abc', "Unterminated \" quote", 5),
+        ('name="abc', 'Unterminated " quote', 5),
         ("9x=1", "Bad field name '9x'", 0),
         ("name>a", "cannot be compared", 0),
         ("flag~y", "cannot be matched with '~'", 0),
