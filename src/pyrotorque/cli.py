@@ -1,0 +1,267 @@
+"""The ``pyrotorque`` command line: the only place that calls ``sys.exit`` and picks exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import pyrotorque
+from pyrotorque import daemon, logsetup
+from pyrotorque.errors import ConditionError, ConfigError, DaemonError, RtorrentError
+from pyrotorque.pidfile import AlreadyRunning
+
+log = logging.getLogger(__name__)
+
+# Exit codes (documented in docs/cli.md); the sysexits values follow the original where it was sane.
+EXIT_OK = 0
+EXIT_NO_MATCH = 1
+EXIT_USAGE = 2
+EXIT_NOT_RUNNING = 3  # --status, as LSB init scripts say "program is not running"
+EXIT_UNAVAILABLE = 69  # rTorrent cannot be reached (--check, --run-once, --match)
+EXIT_SOFTWARE = 70  # a bug: an unexpected exception; the daemon failed while starting its jobs
+EXIT_IOERR = 74  # pid file or run/log directory trouble
+EXIT_TEMPFAIL = 75  # start refused (guard file missing, already running); --stop could not stop it
+EXIT_CONFIG = 78  # bad configuration: the message names key, file and line
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the tests and docs/cli.md)."""
+    parser = argparse.ArgumentParser(
+        prog="pyrotorque",
+        description="Background job daemon for rTorrent: queue, tree watch, statistics, metrics.",
+        add_help=False,
+    )
+    general = parser.add_argument_group("general")
+    general.add_argument("-h", "--help", action="help", help="show this help and exit")
+    general.add_argument("--version", action="store_true", help="show the version and exit")
+    general.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    general.add_argument("-v", "--verbose", action="store_true", help="log debug messages too")
+    general.add_argument("--debug", action="store_true", help="like -v, and show tracebacks of errors")
+    general.add_argument(
+        "--cron", action="store_true", help="cron mode: log to <config dir>/log/torque.log, quiet if running"
+    )
+
+    config = parser.add_argument_group("configuration")
+    config.add_argument(
+        "--config-dir", type=Path, metavar="DIR", help="default: $PYRO_CONFIG_DIR or ~/.pyroscope"
+    )
+    config.add_argument(
+        "--config-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="extra configuration file (repeatable)",
+    )
+    config.add_argument(
+        "-D", "--define", action="append", default=[], metavar="KEY=VAL", help="override a [GLOBAL] setting"
+    )
+    config.add_argument("--url", metavar="URL", help="rTorrent's SCGI/HTTP URL (overrides the configuration)")
+    config.add_argument("-n", "--dry-run", action="store_true", help="advise jobs not to change anything")
+
+    process = parser.add_argument_group("process control")
+    process.add_argument(
+        "--fg", "--no-fork", dest="foreground", action="store_true", help="stay in the foreground"
+    )
+    process.add_argument("--stop", action="store_true", help="stop the running daemon")
+    process.add_argument("--restart", action="store_true", help="stop the running daemon, then start")
+    process.add_argument("-?", "--status", action="store_true", help="tell whether the daemon runs")
+    process.add_argument(
+        "--pid-file", type=Path, metavar="PATH", help="default: <config dir>/run/pyrotorque.pid"
+    )
+    process.add_argument(
+        "--guard-file", type=Path, metavar="PATH", help="default: <config dir>/run/pyrotorque (not with --fg)"
+    )
+
+    tools = parser.add_argument_group("tools")
+    tools.add_argument("--run-once", metavar="JOB", help="run one tick of JOB in the foreground, then exit")
+    tools.add_argument("--check", action="store_true", help="validate, connect, list jobs and next runs")
+    tools.add_argument("--match", metavar="COND", help="print 'HASH NAME' of the items matching COND")
+    tools.add_argument("--view", default="main", help="view for --match (default: main)")
+    tools.add_argument("--sort", default="", metavar="FIELDS", help="sort fields for --match")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> daemon.Settings:
+    return daemon.Settings(
+        config_dir=args.config_dir,
+        extra_files=tuple(args.config_file),
+        defines=tuple(args.define),
+        dry_run=args.dry_run,
+        url=args.url,
+        foreground=args.foreground,
+        cron=args.cron,
+        pid_file=args.pid_file,
+        guard_file=args.guard_file,
+    )
+
+
+def _log_level(args: argparse.Namespace) -> int:
+    if args.debug or args.verbose:
+        return logging.DEBUG
+    return logging.WARNING if args.quiet else logging.INFO
+
+
+def _say(text: str) -> None:
+    """A result line on stdout."""
+    print(text, flush=True)
+
+
+def _fail(args: argparse.Namespace, code: int, message: str) -> int:
+    """One line on stderr (and in the log file in cron mode); returns ``code``."""
+    sys.stderr.write(f"pyrotorque: {message}\n")
+    if args.cron:
+        log.error("%s", message)
+    return code
+
+
+def _status(settings: daemon.Settings) -> int:
+    found = daemon.status(settings)
+    if found.running:
+        _say(f"pyrotorque is running as process #{found.pid}")
+        return EXIT_OK
+    stale = f" (stale pid file of process #{found.pid})" if found.exists else ""
+    _say(f"pyrotorque is not running{stale}")
+    return EXIT_NOT_RUNNING
+
+
+def _stop(args: argparse.Namespace, settings: daemon.Settings) -> int:
+    result = daemon.stop(settings)
+    if not result.stopped:
+        return _fail(
+            args, EXIT_TEMPFAIL, f"process #{result.pid} did not stop within {daemon.STOP_TIMEOUT:.0f} s"
+        )
+    if result.was_running:
+        _say(f"pyrotorque process #{result.pid} stopped")
+    else:
+        _say("pyrotorque was not running")
+    return EXIT_OK
+
+
+def _check(settings: daemon.Settings) -> int:
+    plan = daemon.build_plan(settings)
+    _say(f"configuration OK: {', '.join(plan.config.files)}")
+    info = plan.client.server_info()
+    version = info.client_version_text or ".".join(map(str, info.client_version))
+    _say(
+        f"rTorrent {version} (libtorrent {info.library_version}) at {plan.url}, "
+        f"{info.protocol}, {len(info.methods)} methods"
+    )
+    now = datetime.now().astimezone()
+    for planned in plan.jobs:
+        next_run = planned.trigger.get_next_fire_time(None, now)
+        _say(f"job {planned.name}: {planned.handler}, schedule {planned.schedule!r}, next run at {next_run}")
+    if not plan.jobs:
+        _say("no active jobs")
+    return EXIT_OK
+
+
+def _run_once(settings: daemon.Settings, job_name: str) -> int:
+    plan = daemon.build_plan(settings, only_job=job_name)
+    (planned,) = plan.jobs
+    planned.job.start()
+    try:
+        planned.job.run()
+    finally:
+        planned.job.stop()
+    return EXIT_OK
+
+
+def _match(args: argparse.Namespace, settings: daemon.Settings) -> int:
+    from pyrotorque.conditions import match_items  # only this command needs the condition language
+
+    config, _, client = daemon.load_and_connect(settings)
+    try:
+        items = match_items(
+            client, args.match, view=args.view, sort=args.sort, aliases=config.announce_aliases()
+        )
+    except ConditionError as exc:
+        return _fail(args, EXIT_USAGE, f"bad condition: {exc}")
+    for item in items:
+        _say(f"{item.hash} {item.name}")
+    return EXIT_OK if items else EXIT_NO_MATCH
+
+
+def _start(args: argparse.Namespace, settings: daemon.Settings) -> int:
+    if args.restart:
+        code = _stop(args, settings)
+        if code != EXIT_OK:
+            return code
+    plan = daemon.build_plan(settings)
+    return daemon.start(settings, plan)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Do what the parsed arguments ask; returns the exit code."""
+    settings = _settings(args)
+    if args.status:
+        return _status(settings)
+    if args.stop:
+        return _stop(args, settings)
+    if args.check:
+        return _check(settings)
+    if args.run_once:
+        return _run_once(settings, args.run_once)
+    if args.match is not None:
+        return _match(args, settings)
+    return _start(args, settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pyrotorque`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        where = Path(pyrotorque.__file__).parent
+        _say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {platform.python_version()}")
+        return EXIT_OK
+    if args.quiet and (args.verbose or args.debug):
+        parser.error("-q cannot be combined with -v or --debug")
+    exclusive = [
+        name for name in ("status", "stop", "restart", "check", "run_once", "match") if getattr(args, name)
+    ]
+    if len(exclusive) > 1:
+        parser.error("choose one of " + ", ".join("--" + name.replace("_", "-") for name in exclusive))
+
+    settings = _settings(args)
+    starting = not exclusive or args.restart
+    to_file = args.cron or (starting and not args.foreground)
+    try:
+        logsetup.setup_logging(
+            _log_level(args), settings.log_path if to_file else None, console=not args.cron
+        )
+    except OSError as exc:
+        return _fail(args, EXIT_IOERR, f"cannot open the log file {settings.log_path}: {exc.strerror}")
+
+    try:
+        return run(args)
+    except AlreadyRunning as exc:
+        if args.cron:  # the watchdog calls us every few minutes: a running daemon is the normal case
+            log.debug("%s", exc)
+            return EXIT_OK
+        return _fail(args, EXIT_TEMPFAIL, str(exc))
+    except daemon.GuardFileMissing as exc:
+        return _fail(args, EXIT_TEMPFAIL, str(exc))
+    except ConfigError as exc:
+        return _fail(args, EXIT_CONFIG, f"configuration error: {exc}")
+    except ConditionError as exc:
+        return _fail(args, EXIT_CONFIG, f"bad condition: {exc}")
+    except RtorrentError as exc:
+        if args.debug:
+            log.exception("rTorrent error")
+        return _fail(args, EXIT_UNAVAILABLE, f"rTorrent: {exc}")
+    except DaemonError as exc:
+        return _fail(args, EXIT_IOERR, str(exc))
+    except KeyboardInterrupt:
+        return _fail(args, 130, "interrupted")
+    except Exception as exc:
+        log.exception("Unexpected error")
+        return _fail(args, EXIT_SOFTWARE, f"unexpected {type(exc).__name__}: {exc}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
