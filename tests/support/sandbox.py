@@ -27,7 +27,8 @@ import tempfile
 import time
 import weakref
 import xmlrpc.client
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -338,7 +339,13 @@ class RtorrentSandbox:
             self._directory = None
 
     def __enter__(self) -> Self:
-        return self if self.is_running() else self.start()
+        if not self.is_running():
+            try:
+                self.start()
+            except BaseException:
+                self.close()  # __exit__ does not run when __enter__ fails
+                raise
+        return self
 
     def __exit__(
         self,
@@ -444,7 +451,9 @@ class RtorrentSandbox:
             for meta, answer in zip(batch, self.multicall(calls), strict=True):
                 if isinstance(answer, dict):
                     raise SandboxError(f"{method} of {meta.name} failed: {answer}")
-        return [meta.info_hash for meta in metafiles]
+        hashes = [meta.info_hash for meta in metafiles]
+        self._wait_for_items(present=set(hashes))
+        return hashes
 
     def load_items(
         self,
@@ -479,7 +488,53 @@ class RtorrentSandbox:
         hashes = self.item_hashes()
         for start in range(0, len(hashes), BATCH_ITEMS):
             self.multicall([("d.erase", [item]) for item in hashes[start : start + BATCH_ITEMS]])
+        self._wait_for_items(absent=set(hashes))
         return len(hashes)
+
+    def _wait_for_items(
+        self,
+        *,
+        present: AbstractSet[str] = frozenset(),
+        absent: AbstractSet[str] = frozenset(),
+        timeout: float = 60.0,
+    ) -> None:
+        """Poll until the items in ``present`` are loaded and those in ``absent`` are gone.
+
+        rTorrent 0.9.8 queues ``load.raw`` to its main loop, so the call returns before the item
+        exists; waiting here keeps callers from racing it (0.16 is usually done already).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            current = set(self.item_hashes())
+            missing, left = present - current, absent & current
+            if not missing and not left:
+                return
+            if time.monotonic() > deadline:
+                raise SandboxError(
+                    f"after {timeout} s, {len(missing)} items are still not loaded and {len(left)} not erased"
+                    f" (e.g. {sorted(missing or left)[:3]}); see {self.log_path}"
+                )
+            time.sleep(0.005)
+
+
+class SandboxFactory:
+    """Makes private sandboxes of one line, each in a directory from ``make_root``; closes them all."""
+
+    def __init__(self, line: str, make_root: Callable[[], Path]) -> None:
+        self.line = line
+        self._make_root = make_root
+        self._made: list[RtorrentSandbox] = []
+
+    def __call__(self, extra_rc: Sequence[str] = (), *, start: bool = True) -> RtorrentSandbox:
+        """A new sandbox with ``extra_rc`` lines; started unless ``start`` is False."""
+        sandbox = RtorrentSandbox(self._make_root(), self.line, extra_rc)
+        self._made.append(sandbox)
+        return sandbox.start() if start else sandbox
+
+    def close_all(self) -> None:
+        """Stop every sandbox made here (and drop 0.16 sandbox dirs from the sid root)."""
+        for sandbox in self._made:
+            sandbox.close()
 
 
 def _batches(metafiles: Sequence[Metafile]) -> Iterator[list[Metafile]]:
