@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from pyrotorque.errors import FaultError
+from pyrotorque.errors import FaultError, ProtocolError
 
 Call = tuple[str, Sequence[Any]]
+
+
+class ParamEncodeError(ProtocolError):
+    """A call parameter cannot be represented in the wire protocol (type, range or character)."""
 
 
 class Codec(Protocol):
