@@ -211,7 +211,6 @@ def test_detection_is_one_multicall_and_cached() -> None:
 
 
 def test_json_chosen_when_server_offers_it() -> None:
-    pytest.importorskip("pyrotorque.rtorrent.jsonrpc")
     fake = FakeRtorrent("0.16.17", json_switch=1)
     client, transport = client_for(fake)
     assert client.server_info().protocol == "json"
@@ -240,7 +239,6 @@ def test_forced_xml_needs_no_detection() -> None:
 
 
 def test_forced_json_from_url() -> None:
-    pytest.importorskip("pyrotorque.rtorrent.jsonrpc")
     fake = FakeRtorrent("0.16.17", json_switch=1)
     transport = MockTransport(fake)
     client = RtorrentClient("scgi:///x/rpc.socket?rpc=json", transport=transport)
