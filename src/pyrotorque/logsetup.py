@@ -15,7 +15,9 @@ _CONSOLE = "pyrotorque-console"
 _FILE = "pyrotorque-file"
 
 
-def setup_logging(level: int, log_file: Path | None = None, *, console: bool = True) -> None:
+def setup_logging(
+    level: int, log_file: Path | None = None, *, console: bool = True, debug: bool = False
+) -> None:
     """Configure the root logger: the console (stderr) and/or an appending, logrotate-safe file."""
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -36,8 +38,8 @@ def setup_logging(level: int, log_file: Path | None = None, *, console: bool = T
         watched.setFormatter(formatter)
         root.addHandler(watched)
     root.setLevel(level)
-    # The scheduler's "Running job ..." lines would drown the jobs' own lines, except when debugging.
-    logging.getLogger("apscheduler").setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
+    # The scheduler's "Running job ..." lines would drown the jobs' own lines, except with --debug.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def drop_console() -> None:
