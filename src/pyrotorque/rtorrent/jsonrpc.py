@@ -71,7 +71,7 @@ def _load(data: bytes, method: str) -> Any:
     """Parse an answer body; anything that is not JSON is a ``ProtocolError``."""
     try:
         return json.loads(data)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, absurd nesting
         raise ProtocolError(f"not a valid JSON-RPC response to {method or 'a call'}: {exc}") from exc
 
 
