@@ -1,0 +1,264 @@
+"""Conditions, fields, fetching and timestamps.rc against a real rTorrent (0.9.8 and 0.16)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from tests.support.metafiles import make_metafile
+from tests.support.sandbox import RtorrentSandbox
+
+from pyrotorque.conditions import ItemQuery, match_items, parse_condition
+from pyrotorque.rtorrent.client import RtorrentClient
+
+pytestmark = pytest.mark.rtorrent
+
+STARTABLE = "is_ignored=0 message= prio>0 [ prio>2 OR [ NOT [ traits=audio kind_25=jpg,png,tif,bmp ] ] ]"
+TRACKER = "http://tracker.example.org:6969/announce"
+
+
+class Recording:
+    """Wraps the real client and records what is sent (the counting wrapper)."""
+
+    def __init__(self, client: RtorrentClient) -> None:
+        self.client = client
+        self.sent: list[tuple[str, list[str]]] = []
+
+    def d_multicall(self, view: str, commands: Sequence[str]) -> list[list[Any]]:
+        self.sent.append(("d.multicall2", list(commands)))
+        return self.client.d_multicall(view, commands)
+
+    def multicall(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        self.sent.append(("system.multicall", [method for method, _ in calls]))
+        return self.client.multicall(calls)
+
+
+def load(rt: RtorrentSandbox, name: str, files: list[tuple[str, int]] | None = None, *commands: str) -> str:
+    meta = make_metafile(name, files, size=64 << 10, tracker=TRACKER)
+    (info_hash,) = rt.load_metafiles([meta], commands=commands)
+    return info_hash
+
+
+@pytest.fixture
+def library(rt: RtorrentSandbox) -> dict[str, str]:
+    hashes = {
+        "Album": load(rt, "Album", [("01.flac", 900 << 10), ("cover.jpg", 100 << 10)], "d.priority.set=2"),
+        "Photo Book": load(rt, "Photo Book", [("01.flac", 600 << 10), ("scan.jpg", 400 << 10)]),
+        "Show.S01E01.mkv": load(rt, "Show.S01E01.mkv", None, "d.priority.set=3"),
+        "Ignored": load(rt, "Ignored", None, "d.ignore_commands.set=1"),
+        "Off": load(rt, "Off", None, "d.priority.set=0", "d.custom1.set=TV/Shows"),
+        "Messaged": load(rt, "Messaged", None),
+    }
+    rt.rpc("d.custom.set", hashes["Show.S01E01.mkv"], "tags", "Foo  bar")
+    rt.rpc("d.message.set", hashes["Messaged"], "Tracker: timeout")
+    rt.rpc("d.custom.set", hashes["Messaged"], "origin", "rss")
+    rt.rpc("d.views.push_back", hashes["Album"], "Seeding")
+    # tm_loaded differs per item only by seconds; set distinct values so the sort order is known.
+    for offset, info_hash in enumerate(hashes.values()):
+        rt.rpc("d.custom.set", info_hash, "tm_loaded", str(1_700_000_000 + offset))
+    return hashes
+
+
+@pytest.fixture
+def client(rt: RtorrentSandbox) -> RtorrentClient:
+    client = RtorrentClient(rt.url)
+    client.server_info()  # protocol detection is not part of what we count
+    return client
+
+
+def test_startable_condition_results_and_round_trips(client: RtorrentClient, library: dict[str, str]) -> None:
+    before = client.stats.requests
+    items = ItemQuery(STARTABLE, "-prio, loaded, name").fetch(client, "main")
+    assert [item.name for item in items] == ["Show.S01E01.mkv", "Album"]
+    assert [item.hash for item in items] == [library["Show.S01E01.mkv"], library["Album"]]
+    assert client.stats.requests - before == 2  # one d.multicall2, one system.multicall
+
+
+def test_rpc_counts_do_not_grow_with_items(rt: RtorrentSandbox, client: RtorrentClient) -> None:
+    rt.load_items(40, prefix="bulk", commands=["d.priority.set=1"])
+    recording = Recording(client)
+    assert len(ItemQuery("prio=1 is_open=no", "name").fetch(recording)) == 40
+    assert [method for method, _ in recording.sent] == ["d.multicall2"]
+    recording.sent.clear()
+    # Extension-less single files have no kind; the tracker is not "nope".
+    assert len(ItemQuery("prio=1 [ kind= OR tracker=nope ]", "name").fetch(recording)) == 40
+    assert [method for method, _ in recording.sent] == ["d.multicall2", "system.multicall"]
+    assert sorted(set(recording.sent[1][1])) == ["f.multicall", "t.multicall"]
+    recording.sent.clear()
+    assert ItemQuery("prio=3 kind=flac").fetch(recording) == []
+    assert [method for method, _ in recording.sent] == ["d.multicall2"]  # nothing left to look at
+
+
+def test_field_values(client: RtorrentClient, library: dict[str, str]) -> None:
+    fields = [
+        "size",
+        "prio",
+        "is_multi_file",
+        "path",
+        "kind",
+        "kind_50",
+        "traits",
+        "files",
+        "tracker",
+        "alias",
+        "tagged",
+        "custom_1",
+        "custom_origin",
+        "fno",
+        "d_peers_connected",
+        "message",
+        "is_ignored",
+        "loaded",
+        "started",
+        "views",
+        "done",
+        "throttle",
+        "is_private",
+        "metafile",
+        "ratio",
+    ]
+    query = ItemQuery(None, "name", aliases={"EX": [TRACKER]}, fields=fields)
+    items = {item.name: item for item in query.fetch(client)}
+    album = items["Album"]
+    assert album.size == 1000 << 10
+    assert album.prio == 2
+    assert album.is_multi_file is True
+    assert album.fno == 2
+    assert album.kind == {"flac", "jpg"}
+    assert album["kind_50"] == {"flac"}
+    assert album.traits == {"audio", "flac"}
+    assert album.files == ("01.flac", "cover.jpg")
+    assert album.tracker == TRACKER
+    assert album.alias == "EX"
+    assert album.path.endswith("/Album")
+    assert album.loaded == 1_700_000_000
+    assert album.started == 0
+    assert album.done == 0.0
+    assert album.throttle == "NONE"
+    assert album.is_private is False
+    assert album.metafile == ""
+    assert album.ratio == 0.0
+    assert album.views == {"seeding"}  # d.views lists views added to the item, lower-cased
+    show = items["Show.S01E01.mkv"]
+    assert show.traits == {"tv", "mkv"}
+    assert show.tagged == {"foo", "bar"}
+    assert show.is_multi_file is False
+    assert show.path.endswith("/Show.S01E01.mkv")
+    assert items["Off"].custom_1 == "TV/Shows"
+    assert items["Messaged"].message == "Tracker: timeout"
+    assert items["Messaged"]["custom_origin"] == "rss"
+    assert items["Ignored"].is_ignored is True
+    assert items["Off"].prio == 0
+    assert int(album.d_peers_connected) == 0
+    query = ItemQuery(None, fields=["alias"])
+    assert {item.alias for item in query.fetch(client)} == {"example.org"}
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ("prio=0", ["Off"]),
+        ("prio>2", ["Show.S01E01.mkv"]),
+        ("is_ignored=yes", ["Ignored"]),
+        ("message=", ["Album", "Ignored", "Off", "Photo Book", "Show.S01E01.mkv"]),
+        ("message=!", ["Messaged"]),
+        ("message=*timeout", ["Messaged"]),
+        ("tagged=foo", ["Show.S01E01.mkv"]),
+        ("tagged=!", ["Show.S01E01.mkv"]),
+        ("custom_1=tv/*", ["Off"]),
+        ("custom_origin=rss", ["Messaged"]),
+        ("kind_25=jpg", ["Photo Book"]),
+        ("kind=jpg", ["Album", "Photo Book"]),
+        ("traits=audio", ["Album", "Photo Book"]),
+        ("traits=tv", ["Show.S01E01.mkv"]),
+        ("files=*/cover.jpg OR files=cover.jpg", ["Album"]),
+        ("fno>1", ["Album", "Photo Book"]),
+        ("size>500k is_multi_file=yes", ["Album", "Photo Book"]),
+        ("size=64k", ["Ignored", "Messaged", "Off", "Show.S01E01.mkv"]),
+        ("alias=example.org", ["Album", "Ignored", "Messaged", "Off", "Photo Book", "Show.S01E01.mkv"]),
+        ("loaded<2000-01-01", []),
+        ("loaded>2023-11-14", ["Album", "Ignored", "Messaged", "Off", "Photo Book", "Show.S01E01.mkv"]),
+        ("started<1h OR started>1h", []),
+        (r"name=/^\w+\.S\d+E\d+/", ["Show.S01E01.mkv"]),
+        ("views=seeding", ["Album"]),
+        ("views= name=a*", []),
+        ("d_peers_connected>0", []),
+    ],
+)
+def test_conditions(
+    client: RtorrentClient, library: dict[str, str], condition: str, expected: list[str]
+) -> None:
+    assert [item.name for item in match_items(client, condition, sort="name")] == expected
+
+
+def test_reading_fields_never_writes(
+    rt: RtorrentSandbox, client: RtorrentClient, library: dict[str, str]
+) -> None:
+    def snapshot() -> list[Any]:
+        return [
+            client.d_multicall(
+                "main",
+                ["d.hash", "d.priority", "d.custom=kind", "d.custom=m_alias", "d.custom=memo_alias",
+                 "d.custom=tm_loaded", "d.custom1", "d.views", "d.ignore_commands", "d.state"],
+            )
+        ]  # fmt: skip
+
+    before = snapshot()
+    recording = Recording(client)
+    condition = parse_condition("alias=x OR kind_10=y OR traits=z OR tagged=a OR custom_foo=b OR path=/x/")
+    ItemQuery(condition, "-seedtime leechtime stopped", fields=["active", "last_xfer", "tracker"]).fetch(
+        recording
+    )
+    assert snapshot() == before
+    sent = [command for _, commands in recording.sent for command in commands]
+    assert not [command for command in sent if ".set" in command or "erase" in command]
+
+
+def test_timestamps_rc(rt: RtorrentSandbox, client: RtorrentClient) -> None:
+    leecher = load(rt, "Leecher")
+    meta = make_metafile("Seeder", size=64 << 10, payload_dir=rt.download_dir, tracker=TRACKER)
+    (seeder,) = rt.load_metafiles([meta])
+    loaded = int(rt.rpc("d.custom", leecher, "tm_loaded"))
+    assert abs(loaded - time.time()) < 60
+    assert rt.rpc("d.custom", leecher, "tm_started") == ""
+
+    rt.rpc("d.start", leecher)
+    rt.rpc("d.start", seeder)
+    wait_for(lambda: rt.rpc("d.custom", leecher, "tm_started") != "")
+    wait_for(lambda: rt.rpc("d.complete", seeder) == 1 and rt.rpc("d.custom", seeder, "tm_completed") != "")
+    first_start = rt.rpc("d.custom", leecher, "tm_started")
+    assert [item.name for item in match_items(client, "started<2i", sort="name")] == ["Leecher", "Seeder"]
+    assert [item.name for item in match_items(client, "completed<2i")] == ["Seeder"]
+    assert [item.name for item in match_items(client, "seedtime<1h")] == ["Seeder"]
+
+    time.sleep(1.1)
+    rt.rpc("d.stop", leecher)
+    wait_for(lambda: "P" in rt.rpc("d.custom", leecher, "activations"))
+    rt.rpc("d.start", leecher)
+    wait_for(lambda: rt.rpc("d.custom", leecher, "activations").count("R") == 2)
+    assert rt.rpc("d.custom", leecher, "tm_started") == first_start  # the FIRST start only
+    items = ItemQuery("name=Leecher", fields=["stopped", "leechtime", "started", "seedtime"]).fetch(client)
+    (item,) = items
+    assert item.stopped >= int(first_start)
+    assert item.leechtime is not None and item.leechtime >= 0
+    assert item.seedtime is None
+    assert [i.name for i in match_items(client, "stopped<1h")] == ["Leecher"]
+
+    # The periodic stamps: run the scans the schedules run, with a threshold every item passes.
+    rt.rpc("pyrotorque.tm.xfer_threshold.set", "", -1)
+    rt.rpc("pyrotorque.tm.scan_xfer", "")
+    rt.rpc("pyrotorque.tm.scan_active", "")
+    assert rt.rpc("d.custom", leecher, "tm_last_xfer") != ""
+    assert rt.rpc("d.custom", leecher, "tm_last_active") == ""  # no peers in the sandbox
+    assert [i.name for i in match_items(client, "last_xfer<1h", sort="name")] == ["Leecher", "Seeder"]
+    rt.rpc("pyrotorque.tm.xfer_threshold.set", "", 5000)
+
+
+def wait_for(predicate: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)
