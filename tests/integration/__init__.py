@@ -1,0 +1,1 @@
+"""Integration tests against a real rTorrent (parametrized over --rtorrent-lines)."""

@@ -1,0 +1,1 @@
+"""Unit tests: no real rTorrent needed."""
