@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from tests.support.metafiles import make_metafile
-from tests.support.sandbox import RtorrentSandbox
 
 from pyrotorque.conditions import ItemQuery, match_items, parse_condition
 from pyrotorque.rtorrent.client import RtorrentClient
+from tests.support.metafiles import make_metafile
+from tests.support.sandbox import RtorrentSandbox
 
 pytestmark = pytest.mark.rtorrent
 

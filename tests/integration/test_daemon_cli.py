@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 PYROTORQUE = [sys.executable, "-m", "pyrotorque"]

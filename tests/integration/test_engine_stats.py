@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 from pyrotorque.config import Config
 from pyrotorque.errors import FaultError
 from pyrotorque.jobs.base import JobContext, NoOptions
 from pyrotorque.jobs.engine_stats import EngineStats, human_duration
 from pyrotorque.rtorrent.client import RtorrentClient
+from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 LINE = re.compile(r"Stats for (?P<name>\S+) - up (?P<up>[^,]+), (?P<items>\d+) items, (?P<stats>.+)")
 
