@@ -19,7 +19,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.sandbox import LINES, RtorrentSandbox, SandboxFactory, unavailable_reason
+from tests.support.sandbox import (
+    LINES,
+    RtorrentSandbox,
+    SandboxFactory,
+    remove_stale_sandboxes,
+    unavailable_reason,
+)
 
 _LINE_FIXTURE = "rtorrent_line"
 
@@ -100,6 +106,7 @@ class _SandboxPool:
 
 @pytest.fixture(scope="session")
 def _rtorrent_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_SandboxPool]:
+    remove_stale_sandboxes()
     pool = _SandboxPool(tmp_path_factory)
     yield pool
     pool.close()

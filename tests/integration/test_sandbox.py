@@ -8,6 +8,7 @@ import xmlrpc.client
 from pathlib import Path
 
 import pytest
+
 from tests.support.metafiles import make_metafile
 from tests.support.sandbox import BATCH_ITEMS, RtorrentSandbox, SandboxFactory
 

@@ -76,6 +76,26 @@ def unavailable_reason(line: str, sid_root: Path = SID_ROOT) -> str | None:
     raise ValueError(f"unknown rTorrent line {line!r}; expected one of {', '.join(LINES)}")
 
 
+def remove_stale_sandboxes(sid_root: Path = SID_ROOT, min_age: float = 3600.0) -> list[Path]:
+    """Delete 0.16 sandbox dirs left in the sid root by crashed runs; returns what was removed.
+
+    Only dirs untouched for ``min_age`` seconds whose socket does not answer are removed, so a
+    concurrent test run's sandboxes are safe.
+    """
+    removed: list[Path] = []
+    now = time.time()
+    for directory in sorted((sid_root / "tmp").glob("pyrotorque-*")):
+        if not directory.is_dir() or now - directory.stat().st_mtime < min_age:
+            continue
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1.0)
+            probe.connect(str(directory / "rpc.socket"))
+            continue  # something still listens there
+        shutil.rmtree(directory, ignore_errors=True)
+        removed.append(directory)
+    return removed
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
