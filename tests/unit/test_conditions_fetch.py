@@ -233,3 +233,26 @@ def test_reading_never_calls_a_setter() -> None:
     sent = [command for _, (_, commands) in client.requests[:1] for command in commands]
     sent += [method for _, calls in client.requests[1:] for method, _ in calls]
     assert not [command for command in sent if ".set" in command or "erase" in command]
+
+
+def test_file_lists_are_remembered_between_fetches_of_one_query() -> None:
+    client = FakeClient(fake_items())
+    query = ItemQuery(STARTABLE, "-prio, loaded, name")
+    first = [item.name for item in query.fetch(client, now=NOW)]
+    assert client.methods() == ["d.multicall2", "system.multicall"]
+    client.requests.clear()
+    assert [item.name for item in query.fetch(client, now=NOW)] == first
+    assert client.methods() == ["d.multicall2"]  # file lists never change for an info hash
+    client.items["G" * 40] = FakeItem("G" * 40, "New Album", {"d.priority": 2}, files=[("a.flac", 1)])
+    client.requests.clear()
+    assert [item.name for item in query.fetch(client, now=NOW)] == [*first, "New Album"]
+    assert [params[0] for _, params in client.requests[1][1]] == ["G" * 40]
+    del client.items["A" * 40]
+    query.fetch(client, now=NOW)
+    assert "A" * 40 not in query._file_cache  # erased items are forgotten
+    # Tracker lists can change, so they are asked for every time.
+    client.requests.clear()
+    tracker_query = ItemQuery("alias=two.org")
+    tracker_query.fetch(client, now=NOW)
+    tracker_query.fetch(client, now=NOW)
+    assert client.methods() == ["d.multicall2", "system.multicall"] * 2

@@ -6,6 +6,8 @@
    items whose outcome depends on file or tracker lists are "unknown".
 3. One ``system.multicall`` of ``f.multicall`` / ``t.multicall`` entries, only for the unknown
    items (and the survivors, if the sort order or the requested fields need those lists).
+   File lists are immutable per info hash, so a query remembers them between its fetches and
+   asks only for new items' files; tracker lists can change and are always fetched.
 4. The unknown items are evaluated again, then everything is sorted.
 """
 
@@ -164,6 +166,7 @@ class ItemQuery:
         output_fields = ["hash", "name", *(sort.name for sort in self.sort_fields), *self.extra_fields]
         self._condition_sources = _sources(condition_fields)
         self._output_sources = _sources(output_fields)
+        self._file_cache: dict[str, list[list[Any]]] = {}
         self.commands = _commands([*output_fields[:2], *condition_fields, *output_fields[2:]])
 
     def fetch(self, client: ItemClient, view: str = "main", now: float | None = None) -> list[Item]:
@@ -178,7 +181,12 @@ class ItemQuery:
             for row, state in zip(rows, states, strict=True)
             if state is not False
         ]
-        calls = [(row, source) for row, sources in wanted for source in _SOURCES if source in sources]
+        calls = [
+            (row, source)
+            for row, sources in wanted
+            for source in _SOURCES
+            if source in sources and not self._from_cache(row, source, layout)
+        ]
         if calls:
             gone = self._fetch_lists(client, calls, layout)
             wanted = [pair for pair in wanted if id(pair[0]) not in gone]
@@ -186,6 +194,10 @@ class ItemQuery:
             kept = [row for (row, _), state in zip(wanted, final, strict=True) if state is True]
         else:
             kept = [row for row, _ in wanted]
+        # Keep cached file lists only for items that still exist, so the cache cannot grow forever.
+        present = {row[0] for row in rows}
+        for info_hash in [key for key in self._file_cache if key not in present]:
+            del self._file_cache[info_hash]
         if self.sort_fields:
             sort_rows(kept, [(layout.getter(sort.name), sort.descending) for sort in self.sort_fields])
         LOG.debug("Fetched %d item(s) from view %r, %d matched", len(rows), view, len(kept))
@@ -198,6 +210,16 @@ class ItemQuery:
             lambda name: (layout.getter(name), lookup_field(name).deferred), now
         )
         return [evaluate(row) for row in rows]
+
+    def _from_cache(self, row: list[Any], source: str, layout: _Layout) -> bool:
+        """Fill in a file list remembered from an earlier fetch; True if there was one."""
+        if source != FILES:
+            return False
+        cached = self._file_cache.get(row[0])
+        if cached is None:
+            return False
+        row[layout.index[FILES]] = cached
+        return True
 
     def _fetch_lists(
         self, client: ItemClient, calls: list[tuple[list[Any], str]], layout: _Layout
@@ -212,7 +234,12 @@ class ItemQuery:
                 continue
             if isinstance(result, FaultError):
                 raise result
-            row[layout.index[source]] = [list(entry) for entry in result]
+            entries = [list(entry) for entry in result]
+            row[layout.index[source]] = entries
+            if source == FILES and entries:
+                # A metafile's file list never changes for its info hash (a magnet link's empty
+                # list before its metadata arrives is not cached), so later fetches reuse it.
+                self._file_cache[row[0]] = entries
         return gone
 
 
