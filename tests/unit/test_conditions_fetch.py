@@ -245,7 +245,8 @@ def test_file_lists_are_remembered_between_fetches_of_one_query() -> None:
     assert client.methods() == ["d.multicall2"]  # file lists never change for an info hash
     client.items["G" * 40] = FakeItem("G" * 40, "New Album", {"d.priority": 2}, files=[("a.flac", 1)])
     client.requests.clear()
-    assert [item.name for item in query.fetch(client, now=NOW)] == [*first, "New Album"]
+    # Without tm_loaded it sorts first among the normal priorities.
+    assert [item.name for item in query.fetch(client, now=NOW)] == ["Show.S01E01", "New Album", "Album"]
     assert [params[0] for _, params in client.requests[1][1]] == ["G" * 40]
     del client.items["A" * 40]
     query.fetch(client, now=NOW)

@@ -187,8 +187,8 @@ class ItemQuery:
             for source in _SOURCES
             if source in sources and not self._from_cache(row, source, layout)
         ]
-        if calls:
-            gone = self._fetch_lists(client, calls, layout)
+        if calls or None in states:
+            gone = self._fetch_lists(client, calls, layout) if calls else set()
             wanted = [pair for pair in wanted if id(pair[0]) not in gone]
             final = self._evaluate([row for row, _ in wanted], layout, context.now)
             kept = [row for (row, _), state in zip(wanted, final, strict=True) if state is True]

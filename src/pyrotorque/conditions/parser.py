@@ -211,8 +211,10 @@ class _Parser:
         return self.term(token)
 
     def term(self, token: Token) -> Node:
-        found = _FIELD_RE.match(token.text)
-        if found and not any(token.quoted[: found.end()]):
+        # Field names and operators are never quoted: look for them in the unquoted prefix only.
+        unquoted = token.quoted.index(True) if True in token.quoted else len(token.text)
+        found = _FIELD_RE.match(token.text[:unquoted])
+        if found:
             name, operator = found.group(1), found.group(2)
             value_token = token.slice(found.end())
         else:

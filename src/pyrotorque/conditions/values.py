@@ -84,7 +84,7 @@ def parse_value(kind: ValueKind, token: Token, *, field: str, exact: bool = Fals
 
 def _quote(text: str) -> str:
     """Quote a value for the canonical form when it would not survive tokenizing as is."""
-    if not text.startswith("!") and not any(c.isspace() or c in "\"'," for c in text):
+    if not text.startswith(("!", "=")) and not any(c.isspace() or c in "\"'," for c in text):
         return text
     return '"' + text.replace('"', '\\"') + '"'
 
