@@ -157,3 +157,12 @@ def test_context_manager_cleans_up(rtorrent_line: str, tmp_path_factory: pytest.
     assert not sandbox.is_running()
     # The 0.16 sandbox dir lives inside the shared sid root and is removed; 0.9.8's is the caller's.
     assert directory.exists() == (rtorrent_line == "0.9.8")
+
+
+def test_prepare_gives_rtorrent_paths_before_start(rtorrent_factory: SandboxFactory) -> None:
+    sandbox = rtorrent_factory(start=False)
+    watch = sandbox.prepare() / "watch"
+    watch.mkdir()
+    sandbox.extra_rc = (f'method.insert = sandbox.watch_dir, string|const, "{sandbox.rt_path(watch)}"',)
+    sandbox.start()
+    assert sandbox.host_path(sandbox.rpc("sandbox.watch_dir")) == watch

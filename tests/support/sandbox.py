@@ -178,7 +178,7 @@ class RtorrentSandbox:
         if self._directory is None:
             if not self.chrooted:
                 return self.root
-            raise SandboxError("the 0.16 sandbox directory exists only after start()")
+            raise SandboxError("the 0.16 sandbox directory exists only after prepare() or start()")
         return self._directory
 
     @property
@@ -380,6 +380,15 @@ class RtorrentSandbox:
         return f"<RtorrentSandbox {self.line} {self.root} {state}>"
 
     # -- files -----------------------------------------------------------------------------
+
+    def prepare(self) -> Path:
+        """Create the sandbox directory (idempotent) and return it; ``start`` does this too.
+
+        Call it before ``start`` to learn rTorrent's paths (``rt_path``) for ``extra_rc`` lines,
+        e.g. a watch directory inside the sandbox, then set ``extra_rc`` and start.
+        """
+        self._prepare_directory()
+        return self.directory
 
     def _prepare_directory(self) -> None:
         if self.chrooted and self._directory is None:
