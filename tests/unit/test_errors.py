@@ -2,7 +2,9 @@ from pyrotorque.errors import ConditionError, ConfigError, FaultError, HashNotFo
 
 
 def test_config_error_names_key_file_and_line() -> None:
-    err = ConfigError("expected an integer, got 'ten'", key="job.queue.downloading_max", path="torque.ini", line=12)
+    err = ConfigError(
+        "expected an integer, got 'ten'", key="job.queue.downloading_max", path="torque.ini", line=12
+    )
     assert str(err) == "job.queue.downloading_max: expected an integer, got 'ten' (torque.ini line 12)"
 
 
