@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 
 from tests.support.sandbox import LINES, unavailable_reason
 
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [line for line in lines if line not in LINES]
     if unknown:
         parser.error(f"unknown rTorrent line(s) {', '.join(unknown)}; known: {', '.join(LINES)}")
+    failed: list[str] = []
     selected = [benchmark for name, benchmark in registry.items() if not options.only or name in options.only]
 
     for line in lines:
@@ -41,8 +43,16 @@ def main(argv: list[str] | None = None) -> int:
             continue
         with loaded_sandbox(line, options.items, options.repeat) as context:
             for benchmark in selected:
-                benchmark.run(context)
+                try:
+                    benchmark.run(context)
+                except Exception:  # one broken benchmark must not hide the others' numbers
+                    failed.append(f"{benchmark.name} on {line}")
+                    print(f"\n[{benchmark.name}] FAILED on rTorrent {line}:", file=sys.stderr)
+                    traceback.print_exc()
         print()
+    if failed:
+        print(f"benchmarks that failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
