@@ -291,8 +291,11 @@ def _build(tokens: list[tuple[str, str, str]], kind: str, unescape: bool) -> lis
         if tag:
             if unescape:
                 value = _unescape(value)
+            # the two types rTorrent answers with, tested first; the rest by table
             if tag == "string":
                 append(value)
+            elif tag == "i8":
+                append(int(value))
             else:
                 append(_CONVERT[tag](value))
             continue
