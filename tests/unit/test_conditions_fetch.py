@@ -257,3 +257,11 @@ def test_file_lists_are_remembered_between_fetches_of_one_query() -> None:
     tracker_query.fetch(client, now=NOW)
     tracker_query.fetch(client, now=NOW)
     assert client.methods() == ["d.multicall2", "system.multicall"] * 2
+
+
+def test_huge_batches_are_split() -> None:
+    client = FakeClient(fake_items())
+    items = ItemQuery("kind=iso,flac,mkv", "name", batch_size=4).fetch(client, now=NOW)
+    assert len(items) == 6
+    assert client.methods() == ["d.multicall2", "system.multicall", "system.multicall"]
+    assert [len(calls) for _, calls in client.requests[1:]] == [4, 2]

@@ -231,6 +231,9 @@ def test_quotes_group_text_and_protect_special_characters() -> None:
     assert parse_condition("'a b'", lookup=lookup).match({"name": "a b"})
     assert parse_condition('name="a,b"', lookup=lookup).match({"name": "a,b"})
     assert parse_condition('name="!x"', lookup=lookup).match({"name": "!x"})
+    # As with pyrocore, a whole quoted term is still a term.
+    assert parse_condition('"name=a b*"', lookup=lookup).canonical() == 'name="a b*"'
+    assert parse_condition('name="="', lookup=lookup).match({"name": "="})
     # Quoted keywords are plain words for the default field.
     assert parse_condition('"OR"', lookup=lookup).match({"name": "or"})
     assert parse_condition('"NOT" "["', lookup=lookup).canonical() == "name=NOT name=["
@@ -270,3 +273,12 @@ def test_seed_examples_parse_with_the_real_fields() -> None:
     assert downloading.canonical() == "is_active=yes is_complete=no prio=+1 [ down=+3 OR started=-2i ]"
     default = parse_condition("is_ignored=no done=0 message=/^$|ghost/ prio>0")
     assert default.canonical() == "is_ignored=no done=0 message=/^$|ghost/ prio=+0"
+
+
+def test_backslashes_inside_quotes() -> None:
+    # Inside quotes, \\ is one backslash and \" a quote; any other backslash stays.
+    assert parse_condition(r'name="a\\"', lookup=lookup).match({"name": "a\\"})
+    assert parse_condition(r"'name=/s\d+/'", lookup=lookup).match({"name": "s01"})
+    canonical = parse_condition(r"""'a"\\'""", lookup=lookup).canonical()
+    assert canonical == r'name="a\"\\"'
+    assert parse_condition(canonical, lookup=lookup).match({"name": 'a"\\'})

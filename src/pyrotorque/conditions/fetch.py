@@ -4,8 +4,8 @@
    order and the requested fields need.
 2. The condition is evaluated with three values: items that are already ``False`` are dropped;
    items whose outcome depends on file or tracker lists are "unknown".
-3. One ``system.multicall`` of ``f.multicall`` / ``t.multicall`` entries, only for the unknown
-   items (and the survivors, if the sort order or the requested fields need those lists).
+3. One ``system.multicall`` (per 2,000 entries) of ``f.multicall`` / ``t.multicall`` entries,
+   only for the unknown items (and the survivors, if the sort or the requested fields need them).
    File lists are immutable per info hash, so a query remembers them between its fetches and
    asks only for new items' files; tracker lists can change and are always fetched.
 4. The unknown items are evaluated again, then everything is sorted.
@@ -36,6 +36,8 @@ __all__ = ["Item", "ItemClient", "ItemQuery", "match_items"]
 
 LOG = logging.getLogger(__name__)
 _SOURCES = (FILES, TRACKERS)
+# Entries per system.multicall: about 0.5 MiB of XML, far below rTorrent 0.9.8's 2 MiB SCGI limit.
+MULTICALL_BATCH = 2000
 _SOURCE_CALLS = {FILES: FILE_COMMANDS, TRACKERS: TRACKER_COMMANDS}
 
 
@@ -151,6 +153,7 @@ class ItemQuery:
         fields: Iterable[str] = (),
         *,
         default_field: str = "name",
+        batch_size: int = MULTICALL_BATCH,
     ) -> None:
         if isinstance(condition, str):
             condition = parse_condition(condition, default_field)
@@ -166,6 +169,7 @@ class ItemQuery:
         output_fields = ["hash", "name", *(sort.name for sort in self.sort_fields), *self.extra_fields]
         self._condition_sources = _sources(condition_fields)
         self._output_sources = _sources(output_fields)
+        self.batch_size = max(1, batch_size)
         self._file_cache: dict[str, list[list[Any]]] = {}
         self.commands = _commands([*output_fields[:2], *condition_fields, *output_fields[2:]])
 
@@ -226,7 +230,11 @@ class ItemQuery:
     ) -> set[int]:
         """Fill in file / tracker lists; return the ids of rows whose item is gone meanwhile."""
         requests = [(source, [row[0], "", *_SOURCE_CALLS[source]]) for row, source in calls]
-        results = client.multicall(requests)
+        results: list[Any] = []
+        # rTorrent 0.9.8 drops SCGI requests above 2 MiB (about 9,000 such entries), so very
+        # large batches are split; up to batch_size items this is one system.multicall.
+        for start in range(0, len(requests), self.batch_size):
+            results.extend(client.multicall(requests[start : start + self.batch_size]))
         gone: set[int] = set()
         for (row, source), result in zip(calls, results, strict=True):
             if isinstance(result, HashNotFound):

@@ -211,9 +211,13 @@ class _Parser:
         return self.term(token)
 
     def term(self, token: Token) -> Node:
-        # Field names and operators are never quoted: look for them in the unquoted prefix only.
-        unquoted = token.quoted.index(True) if True in token.quoted else len(token.text)
-        found = _FIELD_RE.match(token.text[:unquoted])
+        # Like pyrocore, "name=My Show*" and 'name=/s\d+/' are terms: quotes only group words there.
+        # But an operator never spans a quote boundary: name="=" is name = "=", not name == "".
+        found = _FIELD_RE.match(token.text)
+        if found:
+            flags = token.quoted[found.start(2) : found.end(2)]
+            if len(set(flags)) > 1:
+                found = _FIELD_RE.match(token.text[: found.start(2) + flags.index(flags[-1])])
         if found:
             name, operator = found.group(1), found.group(2)
             value_token = token.slice(found.end())

@@ -3,7 +3,8 @@
 We do not use :mod:`shlex`: it eats backslashes, which breaks regexes such as ``/s\\d+/``.
 Rules: whitespace separates tokens; single or double quotes group text (the quotes are
 dropped, and a quoted character never has a special meaning); a backslash is kept as it is,
-except that ``\\"`` inside double quotes and ``\\'`` inside single quotes give the quote.
+except that inside quotes ``\\\\`` gives one backslash and ``\\"`` (or ``\\'`` inside single
+quotes) gives the quote.
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def _scan_quoted(text: str, opening: int, chars: list[str], offsets: list[int], 
     index = opening + 1
     while index < len(text):
         char = text[index]
-        if char == "\\" and index + 1 < len(text) and text[index + 1] == quote:
-            chars.append(quote)
+        if char == "\\" and index + 1 < len(text) and text[index + 1] in (quote, "\\"):
+            chars.append(text[index + 1])
             offsets.append(index + 1)
             quoted.append(True)
             index += 2

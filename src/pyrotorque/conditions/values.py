@@ -86,7 +86,7 @@ def _quote(text: str) -> str:
     """Quote a value for the canonical form when it would not survive tokenizing as is."""
     if not text.startswith(("!", "=")) and not any(c.isspace() or c in "\"'," for c in text):
         return text
-    return '"' + text.replace('"', '\\"') + '"'
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def is_regex(text: str) -> bool:
