@@ -6,7 +6,7 @@ import socket
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +97,21 @@ def time_call(function: Callable[[], T], repeat: int = DEFAULT_REPEAT, warmup: i
         result = function()
         samples.append(time.perf_counter() - started)
     return Timing(tuple(samples)), result
+
+
+def time_interleaved(
+    functions: Mapping[str, Callable[[], Any]], repeat: int = DEFAULT_REPEAT, warmup: int = 1
+) -> tuple[dict[str, Timing], dict[str, Any]]:
+    """Time several functions round-robin (one call of each per round), so that load from other
+    processes hits all of them alike; returns the timings and the last result of each."""
+    results = {name: function() for name, function in functions.items() for _ in range(warmup)}
+    samples: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(repeat):
+        for name, function in functions.items():
+            started = time.perf_counter()
+            results[name] = function()
+            samples[name].append(time.perf_counter() - started)
+    return {name: Timing(tuple(values)) for name, values in samples.items()}, results
 
 
 def scgi_exchange(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import xmlrpc.client
+from collections.abc import Callable
 from typing import Any
 
 from bench import register
@@ -26,7 +27,7 @@ from bench.common import (
     ratio_line,
     same_rows,
     scgi_exchange,
-    time_call,
+    time_interleaved,
 )
 from pyrotorque.rtorrent.client import RtorrentClient
 from pyrotorque.rtorrent.jsonrpc import JSONRPC
@@ -55,69 +56,70 @@ def rpc_benchmark(context: BenchContext) -> None:
     """Print floor, stdlib and our client's times for one big d.multicall2."""
     params = ["", VIEW, *FIELDS_20]
     xml_body = XMLRPC.encode_call("d.multicall2", params)
-    repeat = context.repeat
+    json_body = JSONRPC.encode_call("d.multicall2", params)
+    speaks_json = _speaks_json(context)
+    # Forced protocols: no detection round trip, so each call is exactly one d.multicall2.
+    xml_client = RtorrentClient(context.url, protocol="xml", timeout=300)
+    json_client = RtorrentClient(context.url, protocol="json", timeout=300)
 
     def floor_xml() -> bytes:
         return scgi_exchange(context.socket_path, xml_body)
 
-    def stdlib_xml() -> Any:
-        return xmlrpc.client.loads(floor_xml(), use_builtin_types=True)[0][0]
+    fetches: dict[str, Callable[[], Any]] = {
+        "a": floor_xml,
+        "b": lambda: xmlrpc.client.loads(floor_xml(), use_builtin_types=True)[0][0],
+        "c": lambda: xml_client.d_multicall(VIEW, FIELDS_20),
+    }
+    if speaks_json:
+        fetches["a_json"] = lambda: scgi_exchange(context.socket_path, json_body, JSONRPC.content_type)
+        fetches["c_json"] = lambda: json_client.d_multicall(VIEW, FIELDS_20)
+    # Round-robin, so that load from other processes falls on every measurement alike.
+    timings, results = time_interleaved(fetches, context.repeat)
+    xml_answer: bytes = results["a"]
+    decoding: dict[str, Callable[[], Any]] = {
+        "stdlib": lambda: xmlrpc.client.loads(xml_answer, use_builtin_types=True),
+        "xml": lambda: XMLRPC.decode_response(xml_answer),
+    }
+    if speaks_json:
+        json_answer: bytes = results["a_json"]
+        decoding["json"] = lambda: JSONRPC.decode_response(json_answer)
+    decode_timings, _ = time_interleaved(decoding, context.repeat)
 
-    xml_client = RtorrentClient(context.url, protocol="xml", timeout=300)
-
-    def ours_xml() -> list[list[Any]]:
-        return xml_client.d_multicall(VIEW, FIELDS_20)
-
-    a, xml_answer = time_call(floor_xml, repeat)
-    b, stdlib_rows = time_call(stdlib_xml, repeat)
-    c, our_rows = time_call(ours_xml, repeat)
-    decode_stdlib, _ = time_call(lambda: xmlrpc.client.loads(xml_answer, use_builtin_types=True), repeat)
-    decode_ours, _ = time_call(lambda: XMLRPC.decode_response(xml_answer), repeat)
-
+    a, b, c = timings["a"], timings["b"], timings["c"]
     rows: list[tuple[str, Timing]] = [
         ("(a) XML: socket round trip (floor)", a),
         ("(b) XML: round trip + xmlrpc.client.loads", b),
         ("(c) XML: RtorrentClient.d_multicall", c),
-        ("    decode only: xmlrpc.client.loads", decode_stdlib),
-        ("    decode only: our XML-RPC decoder", decode_ours),
     ]
     notes = [
         ratio_line("c/b", c, b, 0.6),
         ratio_line("c/a", c, a, 1.5),
-        ratio_line("decode speed-up stdlib/ours", decode_stdlib, decode_ours),
-        f"our rows equal the stdlib's (types included): {_yes(same_rows(our_rows, stdlib_rows))}",
+        ratio_line("decode only, ours/stdlib", decode_timings["xml"], decode_timings["stdlib"]),
+        f"our rows equal the stdlib's (types included): {_yes(same_rows(results['c'], results['b']))}",
     ]
     sizes = f"XML answer {len(xml_answer) / 1e6:.2f} MB"
-
-    if _speaks_json(context):
-        json_body = JSONRPC.encode_call("d.multicall2", params)
-        json_client = RtorrentClient(context.url, protocol="json", timeout=300)
-
-        def floor_json() -> bytes:
-            return scgi_exchange(context.socket_path, json_body, JSONRPC.content_type)
-
-        def ours_json() -> list[list[Any]]:
-            return json_client.d_multicall(VIEW, FIELDS_20)
-
-        a_json, json_answer = time_call(floor_json, repeat)
-        c_json, json_rows = time_call(ours_json, repeat)
-        decode_json, _ = time_call(lambda: JSONRPC.decode_response(json_answer), repeat)
+    if speaks_json:
+        a_json, c_json = timings["a_json"], timings["c_json"]
         rows += [
             ("(a) JSON: socket round trip (floor)", a_json),
             ("(c) JSON: RtorrentClient.d_multicall", c_json),
-            ("    decode only: our JSON-RPC decoder", decode_json),
         ]
         notes += [
             ratio_line("JSON c / XML b (ours over JSON vs. the XML stdlib path)", c_json, b, 0.35),
             ratio_line("JSON c / XML c", c_json, c),
             ratio_line("JSON c / JSON a", c_json, a_json),
-            f"JSON rows equal the XML rows (types included): {_yes(same_rows(json_rows, our_rows))}",
+            f"JSON rows equal XML rows (types included): {_yes(same_rows(results['c_json'], results['c']))}",
         ]
         sizes += f", JSON answer {len(json_answer) / 1e6:.2f} MB"
+    rows += [
+        ("    decode only: xmlrpc.client.loads", decode_timings["stdlib"]),
+        ("    decode only: our XML-RPC decoder", decode_timings["xml"]),
+    ]
+    if speaks_json:
+        rows.append(("    decode only: our JSON-RPC decoder", decode_timings["json"]))
 
-    items = len(our_rows)
     title = (
         f"[rpc] rTorrent {context.sandbox.version} ({context.line}): d.multicall2 '{VIEW}' "
-        f"{items:,} items x {len(FIELDS_20)} fields; {sizes}; {repeat} repetitions"
+        f"{len(results['c']):,} items x {len(FIELDS_20)} fields; {sizes}; {context.repeat} repetitions"
     )
     print_table(title, rows, notes)
