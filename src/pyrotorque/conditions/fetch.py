@@ -30,6 +30,7 @@ from pyrotorque.conditions.fields import (
 from pyrotorque.conditions.nodes import UNKNOWN, Getter
 from pyrotorque.conditions.parser import Matcher, parse_condition
 from pyrotorque.conditions.sort import SortField, parse_sort_fields, sort_rows
+from pyrotorque.conditions.traits import FileList
 from pyrotorque.errors import ConditionError, FaultError, HashNotFound
 
 __all__ = ["Item", "ItemClient", "ItemQuery", "match_items"]
@@ -203,7 +204,8 @@ class ItemQuery:
         for info_hash in [key for key in self._file_cache if key not in present]:
             del self._file_cache[info_hash]
         if self.sort_fields:
-            sort_rows(kept, [(layout.getter(sort.name), sort.descending) for sort in self.sort_fields])
+            orders = [(layout.getter(sort.name), sort.descending) for sort in self.sort_fields]
+            sort_rows(kept, orders, [lookup_field(sort.name).kind for sort in self.sort_fields])
         LOG.debug("Fetched %d item(s) from view %r, %d matched", len(rows), view, len(kept))
         return [Item(row, layout) for row in kept]
 
@@ -242,7 +244,7 @@ class ItemQuery:
                 continue
             if isinstance(result, FaultError):
                 raise result
-            entries = [list(entry) for entry in result]
+            entries = FileList(list(entry) for entry in result) if source == FILES else result
             row[layout.index[source]] = entries
             if source == FILES and entries:
                 # A metafile's file list never changes for its info hash (a magnet link's empty

@@ -201,13 +201,13 @@ def _alias(context: FieldContext, trackers: Any) -> str:
 
 def _kind(percent: int) -> Callable[[Any], frozenset[str]]:
     def kinds(files: Any) -> frozenset[str]:
-        return traits.kinds_at_least(traits.file_histogram(files), percent)
+        return traits.kinds_at_least(traits.histogram_of(files), percent)
 
     return kinds
 
 
 def _traits(name: Any, files: Any) -> frozenset[str]:
-    return frozenset(traits.detect_traits(_text(name), traits.file_histogram(files)))
+    return frozenset(traits.detect_traits(_text(name), traits.histogram_of(files)))
 
 
 def _custom(key: str) -> str:

@@ -57,12 +57,19 @@ def sort_key(value: Any) -> Any:
     return (2, str(value).lower(), str(value))
 
 
-def sort_rows(rows: list[Any], orders: Sequence[tuple[Callable[[Any], Any], bool]]) -> None:
+# Field kinds whose values are always plain numbers, so they can be sort keys as they are.
+_NUMERIC_KINDS = frozenset({"number", "bytes", "time", "time_notnull"})
+
+
+def sort_rows(
+    rows: list[Any], orders: Sequence[tuple[Callable[[Any], Any], bool]], kinds: Sequence[str] = ()
+) -> None:
     """Sort ``rows`` in place by ``(getter, descending)`` pairs, the first pair being the primary key."""
     # Python's sort is stable, also with reverse=True, so sorting by the last key first gives
     # the multi-key order with a direction per key.
-    for getter, descending in reversed(orders):
-        rows.sort(key=_keyed(getter), reverse=descending)
+    padded = list(kinds) + [""] * (len(orders) - len(kinds))
+    for (getter, descending), kind in reversed(list(zip(orders, padded, strict=True))):
+        rows.sort(key=getter if kind in _NUMERIC_KINDS else _keyed(getter), reverse=descending)
 
 
 def _keyed(getter: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -6,7 +6,15 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-__all__ = ["TRAIT_EXTENSIONS", "detect_traits", "extension_of", "file_histogram", "kinds_at_least"]
+__all__ = [
+    "TRAIT_EXTENSIONS",
+    "FileList",
+    "detect_traits",
+    "extension_of",
+    "file_histogram",
+    "histogram_of",
+    "kinds_at_least",
+]
 
 # Which content class each file extension belongs to (our own tables).
 TRAIT_EXTENSIONS: Final[dict[str, frozenset[str]]] = {
@@ -78,6 +86,21 @@ def extension_of(path: str) -> str:
     if _RAR_PART.fullmatch(extension):
         return "rar"
     return _ALIASES.get(extension, extension)
+
+
+class FileList(list[list[Any]]):
+    """An item's ``(path, size)`` rows; remembers its histogram, as several fields need it."""
+
+    histogram: dict[str, int] | None = None
+
+
+def histogram_of(files: Sequence[Sequence[Any]]) -> dict[str, int]:
+    """:func:`file_histogram`, computed once per :class:`FileList`."""
+    if isinstance(files, FileList):
+        if files.histogram is None:
+            files.histogram = file_histogram(files)
+        return files.histogram
+    return file_histogram(files)
 
 
 def file_histogram(files: Iterable[Sequence[Any]]) -> dict[str, int]:
