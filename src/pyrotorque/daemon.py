@@ -14,6 +14,8 @@ Order of a start (``start``):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import logging
 import os
 import select
@@ -119,6 +121,8 @@ class PlannedJob:
     schedule: str
     trigger: Any
     job: Job
+    #: Builds a fresh, unstarted instance of the same job (used to go back after a failed reload).
+    factory: Callable[[], Job]
 
 
 @dataclass
@@ -131,6 +135,11 @@ class Plan:
     jobs: list[PlannedJob]
     waker: Waker
     scheduler_options: dict[str, Any]
+
+    def rebuilt(self) -> Plan:
+        """The same plan with fresh job instances, for starting it again after it was stopped."""
+        jobs = [dataclasses.replace(planned, job=planned.factory()) for planned in self.jobs]
+        return dataclasses.replace(self, jobs=jobs)
 
 
 def load_and_connect(settings: Settings) -> tuple[Config, str, RtorrentClient]:
@@ -174,13 +183,15 @@ def build_plan(settings: Settings, *, only_job: str | None = None) -> Plan:
             log=job_log,
             wake=waker,
         )
+        factory = functools.partial(build_job, job_config, context)
         planned.append(
             PlannedJob(
                 name=job_config.name,
                 handler=str(job_config.handler.value),
                 schedule=str(job_config.schedule.value),
                 trigger=trigger,
-                job=build_job(job_config, context),
+                job=factory(),
+                factory=factory,
             )
         )
     return Plan(config=config, url=url, client=client, jobs=planned, waker=waker, scheduler_options=options)
@@ -347,9 +358,16 @@ class ReadyPipe:
 class Daemon:
     """Runs the plan's jobs until a signal or the guard file's removal says stop."""
 
-    def __init__(self, settings: Settings, plan: Plan, pid_file: PidFile) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        plan: Plan,
+        pid_file: PidFile,
+        planner: Callable[[Settings], Plan] = build_plan,
+    ) -> None:
         self.settings = settings
         self.plan = plan
+        self._planner = planner
         self.pid_file = pid_file
         self._scheduler: BackgroundScheduler | None = None
         self._started: list[PlannedJob] = []
@@ -418,13 +436,23 @@ class Daemon:
     def _reload(self) -> None:
         log.info("SIGHUP received, reloading the configuration")
         try:
-            new_plan = build_plan(self.settings)
+            new_plan = self._planner(self.settings)
         except ConfigError as exc:
             log.error("Reload failed, keeping the running configuration: %s", exc)
             return
+        old_plan = self.plan
         self._stop_jobs()
+        try:
+            self._start_jobs(new_plan)
+        except Exception as exc:
+            # A job of the new configuration could not start (a port in use, a path gone): go back to
+            # fresh instances of the jobs that ran before, rather than ending the daemon.
+            log.error("Starting the reloaded jobs failed, going back to the running configuration: %s", exc)
+            self._stop_jobs()
+            self.plan = old_plan.rebuilt()
+            self._start_jobs(self.plan)
+            return
         self.plan = new_plan
-        self._start_jobs(new_plan)
         log.info("Configuration reloaded: %d job(s), rTorrent at %s", len(self._started), new_plan.url)
 
     def _start_jobs(self, plan: Plan) -> None:
