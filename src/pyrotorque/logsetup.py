@@ -40,6 +40,8 @@ def setup_logging(
     root.setLevel(level)
     # The scheduler's "Running job ..." lines would drown the jobs' own lines, except with --debug.
     logging.getLogger("apscheduler").setLevel(logging.DEBUG if debug else logging.WARNING)
+    # tzlocal explains at DEBUG how it found the time zone: noise even for -v.
+    logging.getLogger("tzlocal").setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def drop_console() -> None:
