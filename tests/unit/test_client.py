@@ -322,3 +322,20 @@ def test_stats_are_thread_safe() -> None:
 )
 def test_version_tuple(text: str, expected: tuple[int, ...]) -> None:
     assert version_tuple(text) == expected
+
+
+def test_renamed_command_is_sent_under_the_name_the_server_lists() -> None:
+    fake = FakeRtorrent("0.16.17")
+    fake.methods["schedule"] = lambda target, *args: 0
+    client, _ = client_for(fake)
+    assert client.call("schedule2", "", "tick", "10", "10", "print=x") == 0
+    assert client.multicall([("schedule2", ("", "tock", "10", "10", "print=y"))]) == [0]
+    assert fake.seen.count("schedule") == 2
+    assert "schedule2" not in fake.seen
+
+
+def test_known_command_is_never_renamed() -> None:
+    fake = FakeRtorrent()
+    client, _ = client_for(fake)
+    assert len(client.d_multicall("main", ["d.hash"])) == 2
+    assert "d.multicall2" in fake.seen and "d.multicall" not in fake.seen

@@ -47,6 +47,16 @@ _DETECTION_CALLS: tuple[Call, ...] = (
     (JSONRPC_SWITCH, ("",)),
 )
 
+#: Commands renamed between rTorrent lines: the old name -> the name later lines know. A call uses the
+#: new name only when the server's method list lacks the old one and has the new one, so the table never
+#: guesses. Names inside ``d.multicall2`` field strings are not rewritten (none of ours differ).
+#: Keep docs/compatibility.md ("Renamed commands") in step with this table.
+RENAMED_COMMANDS: dict[str, str] = {
+    "schedule2": "schedule",  # 0.16 dropped schedule2; schedule exists on 0.9.8 too
+    "schedule_remove2": "schedule.remove",
+    "d.multicall2": "d.multicall",  # 0.16.16 dropped, then re-aliased d.multicall2
+}
+
 _VERSION_PREFIX = re.compile(r"\d+(?:\.\d+)*")
 
 
@@ -63,6 +73,13 @@ class ServerInfo:
     def has(self, method: str) -> bool:
         """Whether rTorrent lists ``method``."""
         return method in self.methods
+
+    def command(self, method: str) -> str:
+        """The name to send for ``method`` on this server (see ``RENAMED_COMMANDS``)."""
+        renamed = RENAMED_COMMANDS.get(method)
+        if renamed is not None and method not in self.methods and renamed in self.methods:
+            return renamed
+        return method
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -149,6 +166,11 @@ class RtorrentClient:
         )
         return info
 
+    def _command(self, method: str) -> str:
+        # With a forced protocol nothing was detected; then names go out as given.
+        info = self._info
+        return info.command(method) if info is not None else method
+
     def _codec(self) -> Codec:
         if self.forced_protocol is not None:
             return _codec_for(self.forced_protocol)
@@ -159,6 +181,7 @@ class RtorrentClient:
     def call(self, method: str, *params: Any) -> Any:
         """Call one command with exactly ``params`` (global commands take ``""`` as the target)."""
         codec = self._codec()
+        method = self._command(method)
         body = self._encode(lambda: codec.encode_call(method, params))
         data = self._exchange(body, codec.content_type)
         return self._decode(lambda: codec.decode_response(data, method))
@@ -168,7 +191,8 @@ class RtorrentClient:
         batch: list[Call] = [(method, tuple(params)) for method, params in calls]
         if not batch:
             return []
-        return self._multicall_with(self._codec(), batch)
+        codec = self._codec()
+        return self._multicall_with(codec, [(self._command(method), params) for method, params in batch])
 
     def d_multicall(self, view: str, commands: Sequence[str]) -> list[list[Any]]:
         """One ``d.multicall2`` over ``view``: a row of ``commands`` values per item."""
