@@ -145,3 +145,15 @@ def test_pyrocore_style_class_is_wrapped_and_built_only_on_start() -> None:
     job.run()
     job.run()
     assert LegacyCounter.runs == 2
+
+
+def test_builtin_job_of_a_later_release_says_it_is_not_implemented(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyrotorque.jobs import loader
+
+    monkeypatch.setitem(
+        cast(dict[str, str], loader.BUILTIN_HANDLERS), "Future", "pyrotorque.jobs.future:Future"
+    )
+    with pytest.raises(JobLoadError) as caught:
+        import_handler(job_config("Future"))
+    assert "not implemented yet" in str(caught.value)
+    assert "job.test.active = no" in str(caught.value)

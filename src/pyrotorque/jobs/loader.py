@@ -73,6 +73,13 @@ def import_handler(job: JobConfig) -> type[Any]:
         raise _error(job, "expected 'package.module:ClassName' or a built-in handler name")
     try:
         target: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if reference in BUILTIN_HANDLERS.values() and exc.name == module_name:
+            # A built-in job of a later release: say so instead of blaming the user's handler name.
+            raise _error(
+                job, f"this job is not implemented yet in this version; set job.{job.name}.active = no"
+            ) from exc
+        raise _error(job, f"cannot import {module_name} ({exc})") from exc
     except ImportError as exc:
         raise _error(job, f"cannot import {module_name} ({exc})") from exc
     except Exception as exc:  # a user module that fails while importing
