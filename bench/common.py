@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import statistics
 import tempfile
 import time
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.support.sandbox import RtorrentSandbox
+from tests.support.sandbox import RtorrentSandbox, scgi_request
 
 T = TypeVar("T")
 
@@ -118,19 +117,7 @@ def scgi_exchange(
     socket_path: Path, body: bytes, content_type: str = "text/xml", timeout: float = 300
 ) -> bytes:
     """Send one SCGI request and read the whole answer; the body without headers (the RPC floor)."""
-    header = b"CONTENT_LENGTH\0%d\0SCGI\0001\0CONTENT_TYPE\0%s\0" % (len(body), content_type.encode())
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(timeout)
-        conn.connect(str(socket_path))
-        conn.sendall(b"%d:%s,%s" % (len(header), header, body))
-        chunks = []
-        while chunk := conn.recv(1 << 20):
-            chunks.append(chunk)
-    answer = b"".join(chunks)
-    _, separator, payload = answer.partition(b"\r\n\r\n")
-    if not separator:
-        raise RuntimeError(f"SCGI answer without a header end: {answer[:200]!r}")
-    return payload
+    return scgi_request(socket_path, body, content_type=content_type, timeout=timeout)
 
 
 @contextmanager
