@@ -758,3 +758,17 @@ def test_mangled_tables_agree_with_the_stdlib(
     body = xmlrpc_c_table(rows)
     cut %= len(body) + 1
     assert_agrees_with_stdlib(body[:cut] + junk + body[cut + keep % 12 :])
+
+
+@pytest.mark.parametrize(
+    "junk", ["&;", "\x00\x00", "ab", "  ", "\n\n", "\r\r", "]]", "\t\n", "é!", "\r\n\r\n", ""]
+)
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_anything_between_rows_agrees_with_the_stdlib(junk: str, where: int) -> None:
+    """What stands between two rows in place of the usual line end (the stdlib ignores stray text)."""
+    body = xmlrpc_c_table([["a", 1], ["b", 2], ["c", 3], ["d", 4]]).decode()
+    separator = "</data></array></value>\r\n<value><array><data>"
+    position = [match.start() for match in re.finditer(re.escape(separator), body)][where]
+    position += len("</data></array></value>")
+    mangled = body[:position] + junk + body[position + 2 :]
+    assert_agrees_with_stdlib(mangled.encode())

@@ -251,11 +251,8 @@ def _classify(token: str) -> tuple[int, str]:
     return kind, ""
 
 
-def _decode_fast(text: str, raw: bytes | None = None) -> tuple[str, list[Any]]:
-    """Decode a well-behaved answer to ("params" or "fault", values); ``_NotFast`` otherwise.
-
-    ``raw`` is ``text`` as UTF-8 if the caller has it at hand (it saves encoding it again).
-    """
+def _decode_fast(text: str) -> tuple[str, list[Any]]:
+    """Decode a well-behaved answer to ("params" or "fault", values); ``_NotFast`` otherwise."""
     head = _HEAD.match(text)
     if head is None:
         raise _NotFast("unexpected document start")
@@ -264,7 +261,7 @@ def _decode_fast(text: str, raw: bytes | None = None) -> tuple[str, list[Any]]:
         table_start = _TABLE_START.match(text, head.end())
         if table_start is not None:
             try:
-                return kind, [_decode_table(text, table_start.end(), raw)]
+                return kind, [_decode_table(text, table_start.end())]
             except _NotFast:
                 pass  # some other shape after all, or something odd: the tokenizer decides
     end = text.rfind(f"</{kind}>")
@@ -368,25 +365,17 @@ def _build(tokens: list[tuple[str, str, str]], kind: str, unescape: bool) -> lis
 # Fastest decoding: a list of rows of scalars
 #
 # The answer to d.multicall2 (and f./t./p.multicall) is an array of equally long arrays of
-# scalars, each column of one type. It is decoded without looking at single values in Python:
+# scalars, each column of one type. The first row gives the layout: the exact text that opens a
+# row, separates two cells, closes a row and separates two rows, and the type tag of each column.
+# From it we build one regular expression that matches one whole row and captures the texts of
+# its cells, and ``findall`` runs it over all rows in C. ``zip`` turns the rows into columns, each
+# column is converted by its type with ``map``, and ``zip`` makes rows again. No single value is
+# looked at in Python.
 #
-# 1. The first row gives the layout: the exact text that opens and closes a row, that separates
-#    two cells and two rows, and the type tag of each column.
-# 2. Every row separator is replaced by a cell separator plus a NUL marker, and the whole body is
-#    split at cell separators: one piece "tag>text</tag>" per cell, row after row; the first cell
-#    of every row (and only it) starts with the marker.
-# 3. Every n-th piece makes a column. A column is joined with a SOH separator, checked in one go
-#    (right prefix and suffix on every piece, no "<" in any text) and split into its texts; the
-#    texts are converted by the column's type with ``map``.
-# 4. ``zip`` turns the columns back into rows.
-#
-# Why the checks prove that the document is exactly the table we return: the answer holds no
-# control characters at all (checked on the raw bytes), so the only NULs are our row markers and
-# SOH never occurs inside a piece. Each column split yields exactly one text per row and the
-# column holds exactly one "<" per piece (the one of its closing tag), so each piece is precisely
-# prefix + text + "</tag>" with a text free of markup. The markers sit exactly at the start of
-# column 0's pieces, so rows are exactly n cells long, and the body is therefore the first row's
-# layout repeated with these texts in it. Anything else raises ``_NotFast``.
+# ``findall`` skips what does not match, so we check that the matches tile the body: every match
+# after the first starts with the row separator, and together they are exactly as long as the
+# body. The text pattern refuses "<" and every character XML forbids, so each cell is exactly
+# what the layout says it is. Anything else raises ``_NotFast`` (the tokenizer then decides).
 
 _TABLE_START = re.compile(f"{_WS}<param>{_WS}<value>{_WS}<array>{_WS}<data>{_WS}")
 _TABLE_END = re.compile(
@@ -397,20 +386,10 @@ _ROW_CLOSE = re.compile(f"{_WS}</data>{_WS}</array>{_WS}</value>")
 _WHITESPACE = re.compile(_WS)
 _TABLE_TAGS = "string|i4|i8|int|boolean|double"
 _TABLE_CELL = re.compile(f"<value><({_TABLE_TAGS})>[^<]*</\\1></value>")
-_ROW_MARK = "\x00"
-_COLUMN_JOIN = "\x01"
-# Every byte XML 1.0 allows in a UTF-8 document; translating these away leaves the forbidden ones.
-_ALLOWED_BYTES = bytes(byte for byte in range(256) if byte >= 0x20 or byte in b"\t\n\r")
+# Character data as the tokenizer's _TEXT, but with the forbidden characters written out (a class
+# of ranges is as fast as one of single characters here).
+_CELL_TEXT = "([^<\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*+)"
 _BOOLEANS = {"0": False, "1": True}
-
-
-def _forbidden_characters(text: str, raw: bytes) -> bool:
-    """Whether the document holds a character XML forbids (expat refuses such a document)."""
-    # deleting the allowed bytes is one fast pass; a search for a character class is far slower
-    if raw.translate(None, _ALLOWED_BYTES):
-        return True
-    # the only other ones UTF-8 can carry (for a narrow string, ``in`` answers at once)
-    return "\ufffe" in text or "\uffff" in text
 
 
 def _skip_whitespace(text: str, position: int) -> int:
@@ -448,16 +427,12 @@ def _table_layout(text: str, start: int, end: int) -> tuple[str, str, str, str, 
     return opening.group(), cell_gap, "</value>" + closing.group(), row_gap, tags
 
 
-def _table_column(cells: list[str], prefix: str, tag: str, rows: int) -> list[Any]:
-    """Check one column's pieces (``prefix`` text ``</tag>`` each) and convert their texts."""
-    suffix = f"</{tag}>"
-    joined = _COLUMN_JOIN.join(cells)
-    if not (joined.startswith(prefix) and joined.endswith(suffix)):
-        raise _NotFast("cell of another type")
-    texts = joined[len(prefix) : len(joined) - len(suffix)].split(suffix + _COLUMN_JOIN + prefix)
-    if len(texts) != rows or joined.count("<") != rows:
-        raise _NotFast("markup inside a cell")
-    if "]" in joined and "]]>" in joined:  # the one-character search is much faster
+def _table_column(texts: Sequence[str], joined: str, tag: str) -> Sequence[Any]:
+    """Convert one column's texts (``joined``: all of them in one) as xmlrpc.client would.
+
+    Raises ``_NotFast`` where the result might differ.
+    """
+    if "]" in joined and "]]>" in joined:  # only inside a text (or, harmlessly, across two)
         raise _NotFast("']]>' in character data")
     if tag == "string":
         if "&" in joined or "\r" in joined:
@@ -477,7 +452,7 @@ def _table_column(cells: list[str], prefix: str, tag: str, rows: int) -> list[An
     return list(map(values.__getitem__, texts))
 
 
-def _decode_table(text: str, start: int, raw: bytes | None) -> list[list[Any]]:
+def _decode_table(text: str, start: int) -> list[list[Any]]:
     """Decode a list of rows of scalars whose first row starts at ``start``; ``_NotFast`` otherwise."""
     end = text.rfind("</data>")
     if end < start or _TABLE_END.fullmatch(text, end) is None:
@@ -487,25 +462,24 @@ def _decode_table(text: str, start: int, raw: bytes | None) -> list[list[Any]]:
     if end == start:
         raise _NotFast("empty list")  # cheap for the tokenizer
     row_open, cell_gap, row_close, row_gap, tags = _table_layout(text, start, end)
-    first = start + len(row_open) + len("<value><")
-    last = end - len(row_close)
-    if last < first or not text.startswith(row_close, last):
-        raise _NotFast("last row closes differently")
-    if _forbidden_characters(text, text.encode() if raw is None else raw):
-        raise _NotFast("forbidden character")
-    cell_separator = "</value>" + cell_gap + "<value><"
-    row_separator = row_close + row_gap + row_open + "<value><"
-    pieces = text[first:last].replace(row_separator, cell_separator + _ROW_MARK).split(cell_separator)
-    width = len(tags)
-    rows, rest = divmod(len(pieces), width)
-    if rest:
-        raise _NotFast("ragged rows")
-    pieces[0] = _ROW_MARK + pieces[0]
-    columns = [
-        _table_column(pieces[index::width], (_ROW_MARK if index == 0 else "") + tag + ">", tag, rows)
-        for index, tag in enumerate(tags)
-    ]
-    return list(map(list, zip(*columns, strict=True)))
+    cells = re.escape("</value>" + cell_gap).join(f"<value><{tag}>{_CELL_TEXT}</{tag}>" for tag in tags)
+    row = re.escape(row_open) + cells + re.escape(row_close)
+    first = re.compile(row).match(text, start, end)
+    if first is None:
+        raise _NotFast("first row")  # it gave the layout; only a forbidden character can do this
+    # re caches compiled patterns: the same layout compiles once
+    matches: list[Any] = re.compile(re.escape(row_gap) + row).findall(text, first.end(), end)
+    matches.insert(0, first.groups() if len(tags) > 1 else first.group(1))
+    columns = list(zip(*matches, strict=True)) if len(tags) > 1 else [matches]
+    # matches are as long as layout, separators and texts together; the body only if they tile it
+    layout = len(row_open) + len(row_close) + (len(tags) - 1) * len("</value>" + cell_gap)
+    layout += sum(len(f"<value><{tag}></{tag}>") for tag in tags)
+    joined = ["".join(column) for column in columns]
+    texts = sum(map(len, joined))
+    if len(matches) * layout + (len(matches) - 1) * len(row_gap) + texts != end - start:
+        raise _NotFast("something between the rows")
+    converted = list(map(_table_column, columns, joined, tags))
+    return list(map(list, zip(*converted, strict=True)))
 
 
 def _decode_exact(data: bytes) -> tuple[str, list[Any]]:
@@ -523,7 +497,7 @@ def parse_response(data: bytes) -> tuple[str, list[Any]]:
     """Parse an XML-RPC ``methodResponse`` into ("params", values) or ("fault", [fault struct])."""
     try:
         text = data.decode("utf-8")
-        return _decode_fast(text, data)
+        return _decode_fast(text)
     except Exception:  # anything unusual: the exact parser decides, including what is an error
         return _decode_exact(data)
 
