@@ -772,3 +772,13 @@ def test_anything_between_rows_agrees_with_the_stdlib(junk: str, where: int) -> 
     position += len("</data></array></value>")
     mangled = body[:position] + junk + body[position + 2 :]
     assert_agrees_with_stdlib(mangled.encode())
+
+
+@pytest.mark.parametrize("width", [xmlrpc_module._TABLE_MAX_WIDTH, xmlrpc_module._TABLE_MAX_WIDTH + 1])
+def test_wide_tables(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [
+        [f"{row}.{column}" if column % 2 else row * column for column in range(width)] for row in range(3)
+    ]
+    body = xmlrpc_c_table(rows)
+    assert_same(XMLRPC.decode_response(body), rows)
+    assert uses_tokenizer(body, monkeypatch) == (width > xmlrpc_module._TABLE_MAX_WIDTH)
