@@ -82,13 +82,37 @@ def test_rpc_counts_do_not_grow_with_items(rt: RtorrentSandbox, client: Rtorrent
     assert len(ItemQuery("prio=1 is_open=no", "name").fetch(recording)) == 40
     assert [method for method, _ in recording.sent] == ["d.multicall2"]
     recording.sent.clear()
-    # Extension-less single files have no kind; the tracker is not "nope".
+    # Extension-less single files have no kind; a single file's list is its name and size, so
+    # that decides it without asking rTorrent (and without the tracker list).
+    assert len(ItemQuery("prio=1 [ kind= OR tracker=nope ]", "name").fetch(recording)) == 40
+    assert [method for method, _ in recording.sent] == ["d.multicall2"]
+    recording.sent.clear()
+    for index in range(5):
+        load(rt, f"multi{index}", [("a/b.flac", 1 << 10), ("c.jpg", 3 << 10)], "d.priority.set=1")
     assert len(ItemQuery("prio=1 [ kind= OR tracker=nope ]", "name").fetch(recording)) == 40
     assert [method for method, _ in recording.sent] == ["d.multicall2", "system.multicall"]
-    assert sorted(set(recording.sent[1][1])) == ["f.multicall", "t.multicall"]
+    assert sorted(recording.sent[1][1]) == ["f.multicall"] * 5 + ["t.multicall"] * 5
+    recording.sent.clear()
+    query = ItemQuery("prio=1 kind=jpg", "name")
+    assert [item.name for item in query.fetch(recording)] == [f"multi{index}" for index in range(5)]
+    assert [item.name for item in query.fetch(recording)] == [f"multi{index}" for index in range(5)]
+    assert [method for method, _ in recording.sent] == ["d.multicall2", "system.multicall", "d.multicall2"]
     recording.sent.clear()
     assert ItemQuery("prio=3 kind=flac").fetch(recording) == []
     assert [method for method, _ in recording.sent] == ["d.multicall2"]  # nothing left to look at
+
+
+def test_single_file_lists_equal_f_multicall(client: RtorrentClient, library: dict[str, str]) -> None:
+    """A single file's list is derived from d.name and d.size_bytes; rTorrent agrees."""
+    query = ItemQuery(None, "name", fields=["files", "kind_50", "traits", "size", "is_multi_file"])
+    items = query.fetch(client)
+    assert sorted(item.name for item in items) == sorted(library)
+    for item in items:
+        listed = client.call("f.multicall", item.hash, "", "f.path=", "f.size_bytes=")
+        assert item.files == tuple(path for path, _ in listed)
+        if not item.is_multi_file:
+            assert [[item.name, item.size]] == listed
+    assert sum(not item.is_multi_file for item in items) == 4
 
 
 def test_field_values(client: RtorrentClient, library: dict[str, str]) -> None:

@@ -31,6 +31,13 @@ class FakeItem:
             return self.name
         if command.startswith("d.custom="):
             return self.custom.get(command.split("=", 1)[1], "")
+        if command in self.values:
+            return self.values[command]
+        if command == "d.size_bytes":
+            return sum(size for _, size in self.files)
+        if command == "d.is_multi_file":
+            # Like rTorrent: a single-file item's only file is named like the item.
+            return int(len(self.files) != 1 or self.files[0][0] != self.name)
         return self.values.get(command, "" if command in ("d.message", "d.base_path") else 0)
 
 
@@ -97,8 +104,9 @@ def test_startable_condition_uses_one_multicall_each() -> None:
     view, commands = client.requests[0][1]
     assert view == "main"
     assert len(commands) == len(set(commands))
+    # d.is_multi_file and d.size_bytes give single files' lists without asking rTorrent.
     assert set(commands) == {"d.hash", "d.name", "d.ignore_commands", "d.message", "d.priority",
-                             "d.custom=tm_loaded"}  # fmt: skip
+                             "d.custom=tm_loaded", "d.is_multi_file", "d.size_bytes"}  # fmt: skip
     # Files only for the items whose outcome was still open: not C (prio 3), D, E, F.
     calls = client.requests[1][1]
     assert {params[0] for _, params in calls} == {"A" * 40, "B" * 40}

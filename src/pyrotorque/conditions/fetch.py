@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from pyrotorque.conditions.compiler import Columns, CompiledQuery, is_cacheable_file_field
 from pyrotorque.conditions.fields import (
     FILE_COMMANDS,
     FILES,
@@ -26,10 +27,11 @@ from pyrotorque.conditions.fields import (
     FieldContext,
     FieldDef,
     lookup_field,
+    to_bool,
 )
 from pyrotorque.conditions.nodes import UNKNOWN, Getter
 from pyrotorque.conditions.parser import Matcher, parse_condition
-from pyrotorque.conditions.sort import SortField, parse_sort_fields, sort_rows
+from pyrotorque.conditions.sort import SortField, parse_sort_fields
 from pyrotorque.conditions.traits import FileList
 from pyrotorque.errors import ConditionError, FaultError, HashNotFound
 
@@ -53,15 +55,24 @@ class ItemClient(Protocol):
 
 
 class _Layout:
-    """Where each command's result sits in a fetched row, and getters for fields."""
+    """Where each command's result sits in a fetched row, and getters for fields.
 
-    def __init__(self, commands: Sequence[str], context: FieldContext) -> None:
+    File and tracker lists are not in the row: they are looked up by info hash (column 0) in
+    ``files`` (hash -> file entry, whose slot 0 is the list) and ``trackers`` (hash -> list).
+    """
+
+    def __init__(
+        self,
+        commands: Sequence[str],
+        context: FieldContext,
+        files: Mapping[str, tuple[Any, ...]],
+        trackers: Mapping[str, Any],
+    ) -> None:
         self.commands = tuple(commands)
         self.index = {command: position for position, command in enumerate(self.commands)}
-        # The file and tracker lists live in two extra columns, UNKNOWN until fetched.
-        for offset, source in enumerate(_SOURCES):
-            self.index[source] = len(self.commands) + offset
         self.context = context
+        self.files = files
+        self.trackers = trackers
         self._getters: dict[str, Getter] = {}
 
     def getter(self, name: str) -> Getter:
@@ -72,29 +83,40 @@ class _Layout:
         return cached
 
     def _build(self, field: FieldDef) -> Getter:
-        try:
-            positions = tuple(self.index[command] for command in field.commands)
-        except KeyError as exc:
-            raise KeyError(f"field {field.name!r} was not fetched") from exc
+        missing = [c for c in field.commands if c not in self.index and c not in (FILES, TRACKERS)]
+        if missing:
+            raise KeyError(f"field {field.name!r} was not fetched")
         convert = field.convert
         if field.contextual:
             context = self.context
             base: Callable[..., Any] = lambda *raw: convert(context, *raw)  # noqa: E731
         else:
             base = convert
-        if len(positions) == 1:
-            (position,) = positions
-            plain: Getter = lambda row: base(row[position])  # noqa: E731
-        else:
-            plain = lambda row: base(*(row[position] for position in positions))  # noqa: E731
         if not field.deferred:
-            return plain
-        deferred_positions = tuple(self.index[source] for source in _SOURCES if source in field.commands)
+            positions = tuple(self.index[command] for command in field.commands)
+            if len(positions) == 1:
+                (position,) = positions
+                return lambda row: base(row[position])
+            return lambda row: base(*(row[position] for position in positions))
+        files, trackers, index = self.files, self.trackers, self.index
+        commands = field.commands
 
         def deferred(row: Any) -> Any:
-            if any(row[position] is UNKNOWN for position in deferred_positions):
-                return UNKNOWN
-            return plain(row)
+            raw: list[Any] = []
+            for command in commands:
+                if command == FILES:
+                    entry = files.get(row[0])
+                    if entry is None:
+                        return UNKNOWN
+                    raw.append(entry[0])
+                elif command == TRACKERS:
+                    listed = trackers.get(row[0])
+                    if listed is None:
+                        return UNKNOWN
+                    raw.append(listed)
+                else:
+                    raw.append(row[index[command]])
+            return base(*raw)
 
         return deferred
 
@@ -171,64 +193,115 @@ class ItemQuery:
         self._condition_sources = _sources(condition_fields)
         self._output_sources = _sources(output_fields)
         self.batch_size = max(1, batch_size)
-        self._file_cache: dict[str, list[list[Any]]] = {}
-        self.commands = _commands([*output_fields[:2], *condition_fields, *output_fields[2:]])
+        self._file_cache: dict[str, tuple[Any, ...]] = {}
+        names = [*output_fields[:2], *condition_fields, *output_fields[2:]]
+        if FILES in self._condition_sources | self._output_sources:
+            # A single file's list is [(d.name, d.size_bytes)]: no f.multicall needed for it.
+            names += ["is_multi_file", "size"]
+        self.commands = _commands(names)
+        index = {command: position for position, command in enumerate(self.commands)}
+        self._hot_fields = tuple(
+            lookup_field(name) for name in condition_fields if is_cacheable_file_field(lookup_field(name))
+        )
+        self._hot_columns = tuple(
+            tuple(None if command == FILES else index[command] for command in field.commands)
+            for field in self._hot_fields
+        )
+        columns = Columns(
+            index,
+            {field.name: slot for slot, field in enumerate(self._hot_fields, 1)},
+            index.get("d.is_multi_file"),
+        )
+        self._program = CompiledQuery(
+            condition.root if condition is not None else None, self.sort_fields, columns
+        )
 
     def fetch(self, client: ItemClient, view: str = "main", now: float | None = None) -> list[Item]:
         """The matching items of ``view``, sorted: one ``d.multicall2``, at most one ``system.multicall``."""
         context = FieldContext(self.aliases, time.time() if now is None else now)
-        layout = _Layout(self.commands, context)
-        padding = [UNKNOWN] * len(_SOURCES)
-        rows = [[*row, *padding] for row in client.d_multicall(view, list(self.commands))]
-        states = self._evaluate(rows, layout, context.now)
-        wanted = [
-            (row, self._condition_sources | self._output_sources if state is None else self._output_sources)
-            for row, state in zip(rows, states, strict=True)
-            if state is not False
-        ]
-        calls = [
-            (row, source)
-            for row, sources in wanted
-            for source in _SOURCES
-            if source in sources and not self._from_cache(row, source, layout)
-        ]
-        if calls or None in states:
-            gone = self._fetch_lists(client, calls, layout) if calls else set()
-            wanted = [pair for pair in wanted if id(pair[0]) not in gone]
-            final = self._evaluate([row for row, _ in wanted], layout, context.now)
-            kept = [row for (row, _), state in zip(wanted, final, strict=True) if state is True]
-        else:
-            kept = [row for row, _ in wanted]
-        # Keep cached file lists only for items that still exist, so the cache cannot grow forever.
-        present = {row[0] for row in rows}
-        for info_hash in [key for key in self._file_cache if key not in present]:
-            del self._file_cache[info_hash]
-        if self.sort_fields:
-            orders = [(layout.getter(sort.name), sort.descending) for sort in self.sort_fields]
-            sort_rows(kept, orders, [lookup_field(sort.name).kind for sort in self.sort_fields])
+        rows = client.d_multicall(view, list(self.commands))
+        files: dict[str, tuple[Any, ...]] = dict(self._file_cache)
+        trackers: dict[str, Any] = {}
+        layout = _Layout(self.commands, context, files, trackers)
+        program = self._program.bind(context.now, context, layout.getter)
+        derive = self._deriver(files)
+        candidates, unknown = program.select(rows, files, derive)
+        calls = self._list_calls(candidates, unknown, files, derive)
+        gone = self._fetch_lists(client, calls, files, trackers) if calls else set()
+        rejected = gone
+        if unknown:
+            rejected = rejected | program.final([row for row in unknown if id(row) not in gone], files)
+        kept = [row for row in candidates if id(row) not in rejected] if rejected else candidates
+        self._forget_erased(rows)
+        for key, reverse in program.passes:
+            kept.sort(key=key, reverse=reverse)
         LOG.debug("Fetched %d item(s) from view %r, %d matched", len(rows), view, len(kept))
         return [Item(row, layout) for row in kept]
 
-    def _evaluate(self, rows: list[list[Any]], layout: _Layout, now: float) -> list[bool | None]:
-        if self.condition is None:
-            return [True] * len(rows)
-        evaluate, _ = self.condition.evaluator(
-            lambda name: (layout.getter(name), lookup_field(name).deferred), now
-        )
-        return [evaluate(row) for row in rows]
+    def _list_calls(
+        self,
+        candidates: list[list[Any]],
+        unknown: list[list[Any]],
+        files: dict[str, tuple[Any, ...]],
+        derive: Callable[[list[Any]], tuple[Any, ...]],
+    ) -> list[tuple[list[Any], str]]:
+        """The lists to ask rTorrent for: the undecided items' and, if needed, the survivors'."""
+        undecided = {id(row) for row in unknown}
+        both = self._condition_sources | self._output_sources
+        rows = candidates if self._output_sources else unknown
+        multi = self.commands.index("d.is_multi_file") if FILES in both else -1
+        calls: list[tuple[list[Any], str]] = []
+        for row in rows:
+            sources = both if id(row) in undecided else self._output_sources
+            for source in _SOURCES:
+                if source not in sources:
+                    continue
+                if source == FILES:
+                    if row[0] in files:
+                        continue
+                    if not to_bool(row[multi]):
+                        derive(row)
+                        continue
+                calls.append((row, source))
+        return calls
 
-    def _from_cache(self, row: list[Any], source: str, layout: _Layout) -> bool:
-        """Fill in a file list remembered from an earlier fetch; True if there was one."""
-        if source != FILES:
-            return False
-        cached = self._file_cache.get(row[0])
-        if cached is None:
-            return False
-        row[layout.index[FILES]] = cached
-        return True
+    def _deriver(self, files: dict[str, tuple[Any, ...]]) -> Callable[[list[Any]], tuple[Any, ...]]:
+        """Make the file entry of a single-file item from its row (its only file is its name)."""
+        name = self.commands.index("d.name")
+        size = self.commands.index("d.size_bytes") if "d.size_bytes" in self.commands else -1
+
+        def derive(row: list[Any]) -> tuple[Any, ...]:
+            entry = self._entry(row, FileList([[row[name], row[size]]]))
+            files[row[0]] = entry
+            if not _is_meta_download(row):
+                self._file_cache[row[0]] = entry
+            return entry
+
+        return derive
+
+    def _entry(self, row: list[Any], listed: FileList) -> tuple[Any, ...]:
+        """A file entry: the list, then the values of the condition's file fields (see Columns)."""
+        values = [
+            field.convert(*(listed if column is None else row[column] for column in columns))
+            for field, columns in zip(self._hot_fields, self._hot_columns, strict=True)
+        ]
+        return (listed, *values)
+
+    def _forget_erased(self, rows: list[list[Any]]) -> None:
+        """Keep cached file lists only for items that still exist, so the cache cannot grow forever."""
+        if not self._file_cache:
+            return
+        present = {row[0] for row in rows}
+        if len(present) < len(self._file_cache) or not present.issuperset(self._file_cache):
+            for info_hash in [key for key in self._file_cache if key not in present]:
+                del self._file_cache[info_hash]
 
     def _fetch_lists(
-        self, client: ItemClient, calls: list[tuple[list[Any], str]], layout: _Layout
+        self,
+        client: ItemClient,
+        calls: list[tuple[list[Any], str]],
+        files: dict[str, tuple[Any, ...]],
+        trackers: dict[str, Any],
     ) -> set[int]:
         """Fill in file / tracker lists; return the ids of rows whose item is gone meanwhile."""
         requests = [(source, [row[0], "", *_SOURCE_CALLS[source]]) for row, source in calls]
@@ -244,13 +317,24 @@ class ItemQuery:
                 continue
             if isinstance(result, FaultError):
                 raise result
-            entries = FileList(list(entry) for entry in result) if source == FILES else result
-            row[layout.index[source]] = entries
-            if source == FILES and entries:
-                # A metafile's file list never changes for its info hash (a magnet link's empty
-                # list before its metadata arrives is not cached), so later fetches reuse it.
-                self._file_cache[row[0]] = entries
+            if source == TRACKERS:
+                trackers[row[0]] = result
+                continue
+            listed = FileList(list(entry) for entry in result)
+            entry = files[row[0]] = self._entry(row, listed)
+            if listed and not _is_meta_download(row):
+                # A metafile's file list never changes for its info hash (a magnet link's list
+                # before its metadata arrives is not cached), so later fetches reuse it.
+                self._file_cache[row[0]] = entry
         return gone
+
+
+def _is_meta_download(row: list[Any]) -> bool:
+    """True for the stand-in of a magnet link still fetching its metadata (named HASH.meta).
+
+    Its single file is not the item's payload; the real file list comes with the metadata.
+    """
+    return str(row[1]).lower() == f"{row[0]}.meta".lower()
 
 
 def _sources(field_names: Iterable[str]) -> frozenset[str]:

@@ -80,6 +80,12 @@ def _bool(value: Any) -> bool:
     return bool(_int(value))
 
 
+# The basic conversions, for code that specializes on them (pyrotorque.conditions.compiler).
+to_text: Final = _text
+to_int: Final = _int
+to_bool: Final = _bool
+
+
 def _epoch(value: Any) -> int:
     """A ``d.custom`` timestamp ("" when unset) as an int; garbage reads as 0."""
     try:

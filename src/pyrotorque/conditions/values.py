@@ -108,7 +108,9 @@ class _TextMatcher:
         self.text = text
         self.regex: re.Pattern[str] | None = None
         self.literal: str | None = None
-        if is_regex(text):
+        # A /regex/ searches the value as it is; a glob must match the whole lower-cased value.
+        self.searches = is_regex(text)
+        if self.searches:
             source = text[1:-2] if text.endswith("/i") and len(text) >= 3 else text[1:-1]
             try:
                 # The source keeps its case: lower-casing it would turn \D into \d.
@@ -127,7 +129,7 @@ class _TextMatcher:
         if self.literal is not None:
             return value.lower() == self.literal
         assert self.regex is not None
-        if is_regex(self.text):
+        if self.searches:
             return self.regex.search(value) is not None
         return self.regex.match(value.lower()) is not None
 
@@ -138,7 +140,7 @@ class _TextMatcher:
         if literal is not None:
             return lambda value: (value or "").lower() == literal
         assert regex is not None
-        if is_regex(self.text):
+        if self.searches:
             search = regex.search
             return lambda value: search(value or "") is not None
         match = regex.match
@@ -150,11 +152,11 @@ class PatternValue(ValueTest):
 
     def __init__(self, token: Token, field: str) -> None:
         self.canonical = _quote(token.text)
-        self._matcher = _TextMatcher(token, field)
+        self.matcher = _TextMatcher(token, field)
 
     def predicate(self, now: float) -> Predicate:
         """Match the field's text."""
-        return self._matcher.predicate()
+        return self.matcher.predicate()
 
 
 class FilesValue(ValueTest):
