@@ -32,7 +32,7 @@ from pyrotorque.conditions.fields import (
 from pyrotorque.conditions.nodes import UNKNOWN, Getter
 from pyrotorque.conditions.parser import Matcher, parse_condition
 from pyrotorque.conditions.sort import SortField, parse_sort_fields
-from pyrotorque.conditions.traits import FileList
+from pyrotorque.conditions.traits import FileList, extension_of
 from pyrotorque.errors import ConditionError, FaultError, HashNotFound
 
 __all__ = ["Item", "ItemClient", "ItemQuery", "match_items"]
@@ -203,10 +203,7 @@ class ItemQuery:
         self._hot_fields = tuple(
             lookup_field(name) for name in condition_fields if is_cacheable_file_field(lookup_field(name))
         )
-        self._hot_columns = tuple(
-            tuple(None if command == FILES else index[command] for command in field.commands)
-            for field in self._hot_fields
-        )
+        self._hot_values = tuple(_file_value(field, index) for field in self._hot_fields)
         columns = Columns(
             index,
             {field.name: slot for slot, field in enumerate(self._hot_fields, 1)},
@@ -271,7 +268,10 @@ class ItemQuery:
         size = self.commands.index("d.size_bytes") if "d.size_bytes" in self.commands else -1
 
         def derive(row: list[Any]) -> tuple[Any, ...]:
-            entry = self._entry(row, FileList([[row[name], row[size]]]))
+            listed = FileList([[row[name], row[size]]])
+            # One file holds 100 % of the size (or of the count, if the size is 0).
+            listed.histogram = {extension_of(str(row[name])): 100}
+            entry = self._entry(row, listed)
             files[row[0]] = entry
             if not _is_meta_download(row):
                 self._file_cache[row[0]] = entry
@@ -281,11 +281,7 @@ class ItemQuery:
 
     def _entry(self, row: list[Any], listed: FileList) -> tuple[Any, ...]:
         """A file entry: the list, then the values of the condition's file fields (see Columns)."""
-        values = [
-            field.convert(*(listed if column is None else row[column] for column in columns))
-            for field, columns in zip(self._hot_fields, self._hot_columns, strict=True)
-        ]
-        return (listed, *values)
+        return (listed, *[value(row, listed) for value in self._hot_values])
 
     def _forget_erased(self, rows: list[list[Any]]) -> None:
         """Keep cached file lists only for items that still exist, so the cache cannot grow forever."""
@@ -327,6 +323,15 @@ class ItemQuery:
                 # before its metadata arrives is not cached), so later fetches reuse it.
                 self._file_cache[row[0]] = entry
         return gone
+
+
+def _file_value(field: FieldDef, index: Mapping[str, int]) -> Callable[[list[Any], FileList], Any]:
+    """Compute a cacheable file field from a row and its file list."""
+    convert = field.convert
+    if field.commands == (FILES,):
+        return lambda row, listed: convert(listed)
+    columns = tuple(None if command == FILES else index[command] for command in field.commands)
+    return lambda row, listed: convert(*(listed if column is None else row[column] for column in columns))
 
 
 def _is_meta_download(row: list[Any]) -> bool:
