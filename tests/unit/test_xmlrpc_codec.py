@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -782,3 +783,59 @@ def test_wide_tables(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
     body = xmlrpc_c_table(rows)
     assert_same(XMLRPC.decode_response(body), rows)
     assert uses_tokenizer(body, monkeypatch) == (width > xmlrpc_module._TABLE_MAX_WIDTH)
+
+
+# ---------------------------------------------------------------------------------------------
+# the garbage collector is held off while big answers are built, and restored afterwards
+
+
+def big_table() -> bytes:
+    body = xmlrpc_c_table([[f"{index:040X}", index] for index in range(5000)])
+    assert len(body) >= xmlrpc_module._PAUSE_COLLECTOR_FROM
+    return body
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collector_is_off_while_decoding_a_big_answer_and_restored(
+    enabled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    original = xmlrpc_module._decode_fast
+
+    def spy(text: str) -> tuple[str, list[Any]]:
+        seen.append(gc.isenabled())
+        return original(text)
+
+    monkeypatch.setattr(xmlrpc_module, "_decode_fast", spy)
+    was = gc.isenabled()
+    try:
+        if not enabled:
+            gc.disable()
+        assert len(XMLRPC.decode_response(big_table())) == 5000
+        assert XMLRPC.decode_response(response("small")) == "small"
+        assert gc.isenabled() == enabled
+    finally:
+        if was:
+            gc.enable()
+    assert seen == [False, enabled]  # the small answer leaves the collector alone
+
+
+def test_collector_is_restored_when_decoding_fails() -> None:
+    body = big_table()[:-200]  # cut off: the exact parser raises
+    assert gc.isenabled()
+    with pytest.raises(ProtocolError):
+        XMLRPC.decode_response(body)
+    assert gc.isenabled()
+
+
+def test_collector_pause_overlapping_holders() -> None:
+    pause = xmlrpc_module._CollectorPause()
+    assert gc.isenabled()
+    first, second = pause.paused(), pause.paused()
+    first.__enter__()
+    second.__enter__()
+    assert not gc.isenabled()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second holder is still building
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
