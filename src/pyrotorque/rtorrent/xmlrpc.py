@@ -1,9 +1,9 @@
 """XML-RPC codec: a strict encoder and a fast decoder with an exact fallback to the stdlib parser.
 
 The decoder has two fast paths. The answer to ``d.multicall2`` and its kin (a list of rows of
-scalars, by far the biggest answers) is cut apart with ``str.split`` and converted one column at a
-time, every piece checked against the layout of the first row. Any other answer is tokenized with
-one regular expression (the scanning runs in C) and built in a tight loop. Both accept only a
+scalars, by far the biggest answers) is matched row by row with one pattern built from the layout
+of its first row, and converted one column at a time. Any other answer is tokenized with one
+regular expression (the scanning runs in C) and built in a tight loop. Both accept only a
 strict subset of XML-RPC: the shapes xmlrpc-c (rTorrent 0.9.8) and rTorrent 0.16 write. Anything
 else (comments, CDATA, attributes, odd encodings, unknown entities, misplaced values, ...) makes
 them give up (the table path to the tokenizer, the tokenizer to ``xmlrpc.client.loads``), so the
