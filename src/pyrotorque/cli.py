@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     to_file = args.cron or (starting and not args.foreground)
     try:
         logsetup.setup_logging(
-            _log_level(args), settings.log_path if to_file else None, console=not args.cron
+            _log_level(args), settings.log_path if to_file else None, console=not args.cron, debug=args.debug
         )
     except OSError as exc:
         return _fail(args, EXIT_IOERR, f"cannot open the log file {settings.log_path}: {exc.strerror}")

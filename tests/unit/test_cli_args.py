@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from pyrotorque import cli
+from pyrotorque import cli, logsetup
 from pyrotorque.daemon import Settings
 
 
@@ -77,3 +78,15 @@ def test_stop_without_daemon_exits_0(tmp_path: Path, capsys: pytest.CaptureFixtu
     (tmp_path / "run" / "pyrotorque.pid").write_text("999999\n")
     assert cli.main(["--stop", "--config-dir", str(tmp_path)]) == cli.EXIT_OK
     assert "was not running" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("flag", "level"), [("--debug", logging.DEBUG), ("-v", logging.WARNING)])
+def test_only_debug_lets_the_schedulers_own_debug_lines_through(
+    tmp_path: Path, flag: str, level: int
+) -> None:
+    try:
+        assert cli.main([flag, "--status", "--config-dir", str(tmp_path)]) == cli.EXIT_NOT_RUNNING
+        assert logging.getLogger("apscheduler").level == level
+        assert logging.getLogger().level == logging.DEBUG
+    finally:
+        logsetup.setup_logging(logging.WARNING, console=False)
