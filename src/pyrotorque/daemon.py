@@ -9,6 +9,7 @@ Order of a start (``start``):
    on a pipe until the daemon has started its jobs, so its exit code says whether the start worked.
 4. ``Daemon.serve``: the scheduler runs the ticks in worker threads; the main thread only waits for
    signals (handlers set flags and wake it through a pipe) and checks the guard file twice a second.
+   A stop signal waits for a running tick; the guard file's removal waits ``GUARD_STOP_GRACE`` at most.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ GUARD_FILE_NAME = "run/pyrotorque"
 LOG_DIR_NAME = "log"
 #: How often the main loop checks the guard file, in seconds.
 GUARD_CHECK_INTERVAL = 0.5
+#: After the guard file vanished, how long a running tick may still finish before it is abandoned.
+GUARD_STOP_GRACE = 0.4
 #: How long ``--stop`` waits for the daemon to go away.
 STOP_TIMEOUT = 10.0
 #: How long the launcher waits for the detached daemon to report that its jobs started.
@@ -364,15 +367,20 @@ class Daemon:
         plan: Plan,
         pid_file: PidFile,
         planner: Callable[[Settings], Plan] = build_plan,
+        hard_exit: Callable[[int], None] = os._exit,
     ) -> None:
         self.settings = settings
         self.plan = plan
         self._planner = planner
+        self._hard_exit = hard_exit
         self.pid_file = pid_file
         self._scheduler: BackgroundScheduler | None = None
         self._started: list[PlannedJob] = []
+        self._runners: list[TickRunner] = []
         self._stop_signal: int | None = None
         self._reload_requested = False
+        #: Ticks still running when the daemon stopped without waiting for them.
+        self.abandoned: list[str] = []
 
     def serve(self, ready: ReadyPipe | None) -> int:
         """Start the jobs, run the main loop, stop everything; returns the exit code."""
@@ -397,7 +405,8 @@ class Daemon:
             )
             if ready:
                 ready.report(f"ready {os.getpid()}")
-            self._main_loop(wake_read)
+            wait_for_ticks = self._main_loop(wake_read)
+            self._stop_jobs(grace=None if wait_for_ticks else GUARD_STOP_GRACE)
             return 0
         finally:
             self._stop_jobs()
@@ -408,6 +417,10 @@ class Daemon:
             os.close(wake_read)
             os.close(wake_write)
             log.info("pyrotorque process #%d stopped", os.getpid())
+            if self.abandoned:
+                # The worker threads cannot be interrupted, and a normal exit would join them.
+                logging.shutdown()
+                self._hard_exit(0)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         # Only flags: the main loop, woken by the wakeup fd, does the work.
@@ -416,7 +429,8 @@ class Daemon:
         else:
             self._stop_signal = signum
 
-    def _main_loop(self, wake_read: int) -> None:
+    def _main_loop(self, wake_read: int) -> bool:
+        """Serve until told to stop; True to wait for running ticks (a signal), False if the guard went."""
         guard = self.settings.guard_path
         while True:
             with contextlib.suppress(InterruptedError):
@@ -425,13 +439,14 @@ class Daemon:
                     os.read(wake_read, 512)
             if self._stop_signal is not None:
                 log.info("Termination request received (%s)", signal.Signals(self._stop_signal).name)
-                return
+                return True
             if self._reload_requested:
                 self._reload_requested = False
                 self._reload()
             if guard is not None and not guard.exists():
+                # The guard file is the way to stop a daemon whatever it does: do not wait for a long tick.
                 log.warning("Guard file %s disappeared, stopping", guard)
-                return
+                return False
 
     def _reload(self) -> None:
         log.info("SIGHUP received, reloading the configuration")
@@ -463,6 +478,7 @@ class Daemon:
             planned.job.start()
             self._started.append(planned)
             runner = TickRunner(planned.name, planned.job.run, planned.job.log)
+            self._runners.append(runner)
             scheduler.add_job(runner, trigger=planned.trigger, id=planned.name, name=planned.name)
         scheduler.start()
         self._scheduler = scheduler
@@ -472,12 +488,20 @@ class Daemon:
                 "Job %s scheduled: %s (next run at %s)", job.id, _schedule_of(plan, job.id), job.next_run_time
             )
 
-    def _stop_jobs(self) -> None:
+    def _stop_jobs(self, grace: float | None = None) -> None:
+        """Stop the scheduler and the jobs; wait for running ticks, or only ``grace`` seconds."""
         if self._scheduler is not None:
             self.plan.waker.scheduler = None
             with contextlib.suppress(Exception):
-                self._scheduler.shutdown(wait=True)  # lets a running tick finish
+                self._scheduler.shutdown(wait=grace is None)  # wait=True lets a running tick finish
             self._scheduler = None
+        if grace is not None:
+            deadline = time.monotonic() + grace
+            for runner in self._runners:
+                if not runner.wait_idle(max(0.0, deadline - time.monotonic())):
+                    log.warning("Job %s: not waiting for its running tick", runner.job_name)
+                    self.abandoned.append(runner.job_name)
+        self._runners = []
         for planned in reversed(self._started):
             try:
                 planned.job.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 
@@ -103,3 +104,24 @@ def test_unexpected_exception_is_logged_with_traceback_and_swallowed(
     assert record.exc_info is not None and record.exc_info[0] is ZeroDivisionError
     runner()  # the next tick still runs
     assert tick.outcomes == []
+
+
+def test_running_and_wait_idle_follow_the_tick() -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def tick() -> None:
+        entered.set()
+        release.wait(10)
+        raise TransportError("gone", "scgi:///x")  # the counter must drop on errors too
+
+    runner = TickRunner("slow", tick, logging.getLogger("test.runner"))
+    assert not runner.running and runner.wait_idle(0)
+    worker = threading.Thread(target=runner)
+    worker.start()
+    assert entered.wait(10)
+    assert runner.running
+    assert not runner.wait_idle(0.05)
+    release.set()
+    assert runner.wait_idle(10)
+    assert not runner.running
+    worker.join(10)

@@ -13,6 +13,7 @@ Policy for one job:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -41,14 +42,29 @@ class TickRunner:
         self._lost_since: float | None = None
         self._last_reminder = 0.0
         self._last_fault: tuple[str, float] | None = None
+        self._active_ticks = 0
+        self._changed = threading.Condition()
 
     @property
     def connection_lost(self) -> bool:
         """True while the last tick found rTorrent unreachable."""
         return self._lost_since is not None
 
+    @property
+    def running(self) -> bool:
+        """True while a tick is in progress."""
+        with self._changed:
+            return self._active_ticks > 0
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until no tick runs; True if none runs any more."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._active_ticks == 0, timeout)
+
     def __call__(self) -> None:
         """Run one tick; never raises."""
+        with self._changed:
+            self._active_ticks += 1
         try:
             self._tick()
         except FaultError as exc:
@@ -59,6 +75,10 @@ class TickRunner:
             self._log.exception("Job %s failed", self.job_name)
         else:
             self._back()
+        finally:
+            with self._changed:
+                self._active_ticks -= 1
+                self._changed.notify_all()
 
     def _lost(self, exc: RtorrentError) -> None:
         now = self._clock()
