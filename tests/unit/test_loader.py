@@ -44,10 +44,12 @@ class LegacyCounter:
     """A job written for pyrocore: one Bunch argument, a run() method."""
 
     built_with: Any = None
+    handler_during_init: Any = None
     runs = 0
 
     def __init__(self, config: Any) -> None:
         LegacyCounter.built_with = config
+        LegacyCounter.handler_during_init = config.handler
 
     def run(self) -> None:
         LegacyCounter.runs += 1
@@ -142,6 +144,9 @@ def test_pyrocore_style_class_is_wrapped_and_built_only_on_start() -> None:
     assert params.job_name == "test"
     assert params.limit == 12 and params.flag is True
     assert params.schedule == {"second": "*/5"}
+    # As in the original: the class while it is being built, the instance afterwards.
+    assert LegacyCounter.handler_during_init is LegacyCounter
+    assert isinstance(params.handler, LegacyCounter)
     job.run()
     job.run()
     assert LegacyCounter.runs == 2

@@ -44,7 +44,10 @@ class LegacyJob(Job):
 
     def start(self) -> None:
         """Build the wrapped object; pyrocore constructors may connect or start threads, so not earlier."""
+        # As in the original, ``handler`` is the class during the constructor call, the instance after it.
+        self.options.handler = self.legacy_class
         self._instance = self.legacy_class(self.options)
+        self.options.handler = self._instance
 
     def run(self) -> None:
         """Call the wrapped object's ``run()``."""
