@@ -1,5 +1,42 @@
-"""pyrotorque: a background job daemon for rTorrent."""
+"""pyrotorque: a background job daemon for rTorrent.
+
+The public API for people writing their own jobs is what ``__all__`` lists: the job base class and
+its context, and the exception tree. Everything else may change between releases.
+"""
 
 from __future__ import annotations
 
+from pyrotorque.errors import (
+    ConditionError,
+    ConfigError,
+    DaemonError,
+    FaultError,
+    HashNotFound,
+    JobLoadError,
+    ProtocolError,
+    PyrotorqueError,
+    RtorrentError,
+    RtorrentTimeout,
+    TransportError,
+)
+from pyrotorque.jobs.base import Job, JobContext, NoOptions
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "ConditionError",
+    "ConfigError",
+    "DaemonError",
+    "FaultError",
+    "HashNotFound",
+    "Job",
+    "JobContext",
+    "JobLoadError",
+    "NoOptions",
+    "ProtocolError",
+    "PyrotorqueError",
+    "RtorrentError",
+    "RtorrentTimeout",
+    "TransportError",
+    "__version__",
+]
