@@ -15,6 +15,7 @@ from pyrotorque.config import Config
 from pyrotorque.errors import FaultError
 from pyrotorque.jobs.base import JobContext, NoOptions
 from pyrotorque.jobs.engine_stats import EngineStats, human_duration
+from pyrotorque.jobs.runner import TickRunner
 from pyrotorque.rtorrent.client import RtorrentClient
 from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
@@ -124,3 +125,41 @@ def test_without_rc_or_lock_file_the_uptime_is_unknown(
 ) -> None:
     client = FakeClient(str(tmp_path / "elsewhere"), now=5)
     assert run_and_parse(stats_job(cast(Any, client)), caplog)["up"] == "unknown"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_while_rtorrent_is_down_one_warning_a_reminder_a_minute_and_info_when_back(
+    rtorrent_factory: SandboxFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    private = rtorrent_factory()
+    job = stats_job(RtorrentClient(private.url, timeout=5))
+    clock = FakeClock()
+    tick = TickRunner("connstats", job.run, job.log, clock=clock)
+    caplog.set_level(logging.DEBUG, logger="pyrotorque.job.connstats")
+    tick()
+    private.stop()
+    caplog.clear()
+    for _ in range(26):  # every 5 s for 130 s
+        tick()
+        clock.now += 5
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 3, warnings  # lost, then reminders after 60 s and 120 s
+    assert warnings[0].startswith("Job connstats: rTorrent connection lost: ") and private.url in warnings[0]
+    assert "still unreachable after 60 s" in warnings[1] and "still unreachable after 120 s" in warnings[2]
+    assert not [r for r in caplog.records if r.levelno == logging.INFO]
+
+    private.start()
+    caplog.clear()
+    tick()
+    infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len(infos) == 2 and LINE.fullmatch(infos[0])  # the tick's stats line, then the runner's
+    assert infos[1] == "Job connstats: rTorrent connection is back after 130 s"
+    assert not tick.connection_lost
+    assert all(r.exc_info is None and r.levelno < logging.ERROR for r in caplog.records)
