@@ -1,0 +1,27 @@
+"""``make demo`` runs unattended with a time limit and stops everything it started."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo.py"
+
+
+def test_demo_runs_for_the_given_seconds_and_cleans_up(rtorrent_line: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(DEMO), "--seconds", "6", "--line", rtorrent_line],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert re.search(r"pyrotorque \| .* INFO +Stats for \S+ - up ", out), out
+    assert re.search(r"pyrotorque \| .* pyrotorque process #(\d+) stopped", out), out
+    assert out.rstrip().endswith("demo | done, everything stopped")
+    scratch = re.search(r"starting a sandboxed rTorrent \S+ in (\S+)/rtorrent", out)
+    assert scratch and not Path(scratch.group(1)).exists()  # its temporary directory is gone
