@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,8 @@ def test_only_debug_lets_the_schedulers_own_debug_lines_through(
         assert logging.getLogger().level == logging.DEBUG
     finally:
         logsetup.setup_logging(logging.WARNING, console=False)
+
+
+def test_console_script_points_at_main() -> None:
+    (script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "pyrotorque"]
+    assert script.load() is cli.main
