@@ -33,7 +33,8 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pyrotorque import logsetup
-from pyrotorque.config import Config, job_configs, load_config, resolve_config_dir
+from pyrotorque.config import BadValue, Config, job_configs, load_config, resolve_config_dir
+from pyrotorque.config.convert import parse_float
 from pyrotorque.errors import ConfigError, DaemonError
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.loader import build_job
@@ -56,6 +57,9 @@ GUARD_STOP_GRACE = 0.4
 STOP_TIMEOUT = 10.0
 #: How long the launcher waits for the detached daemon to report that its jobs started.
 READY_TIMEOUT = 30.0
+#: ``[GLOBAL]`` key: seconds one call to rTorrent may take (the package config.ini sets the default).
+RPC_TIMEOUT_KEY = "rpc_timeout"
+DEFAULT_RPC_TIMEOUT = 30.0
 
 
 class GuardFileMissing(DaemonError):
@@ -145,6 +149,20 @@ class Plan:
         return dataclasses.replace(self, jobs=jobs)
 
 
+def rpc_timeout(config: Config) -> float:
+    """``[GLOBAL] rpc_timeout``: a positive number of seconds; ConfigError names key, file and line."""
+    setting = config.setting("global", RPC_TIMEOUT_KEY)
+    if setting is None or not setting.value.strip():
+        return DEFAULT_RPC_TIMEOUT
+    try:
+        seconds = parse_float(setting.value)
+    except BadValue as exc:
+        raise setting.error(str(exc), RPC_TIMEOUT_KEY) from None
+    if seconds <= 0:
+        raise setting.error(f"expected a positive number of seconds, got {setting.value!r}", RPC_TIMEOUT_KEY)
+    return seconds
+
+
 def load_and_connect(settings: Settings) -> tuple[Config, str, RtorrentClient]:
     """Load the configuration and make (without I/O) the client for the rTorrent it names."""
     config = load_config(settings.config_dir, settings.extra_files, settings.defines, settings.environ)
@@ -154,7 +172,7 @@ def load_and_connect(settings: Settings) -> tuple[Config, str, RtorrentClient]:
         config.global_value("scgi_url"),
         config.global_value("rtorrent_rc"),
     )
-    return config, url, RtorrentClient(url)
+    return config, url, RtorrentClient(url, timeout=rpc_timeout(config))
 
 
 def build_plan(settings: Settings, *, only_job: str | None = None) -> Plan:
