@@ -380,3 +380,21 @@ def test_exit_78_for_a_bad_configuration_with_check_too(land: Daemonland) -> Non
     assert checked.code == 78
     assert checked.err.startswith("pyrotorque: configuration error: job.connstats.schedule")
     assert f"{land.dir / 'torque.ini'} line 2" in checked.err
+
+
+def test_a_pyrocore_handler_name_runs_our_stats_job(land: Daemonland) -> None:
+    (land.dir / "torque.ini").write_text(
+        "[TORQUE]\njob.connstats.active = no\n"
+        "job.stats.handler = pyrocore.torrent.jobs:EngineStats\njob.stats.schedule = minute=*\n"
+    )
+    ran = land.run("--run-once", "stats")
+    assert ran.code == 0, ran.err
+    assert "Stats for" in ran.err and "[pyrotorque.job.stats]" in ran.err
+
+
+def test_restart_without_a_running_daemon_starts_one(land: Daemonland) -> None:
+    land.guard.touch()
+    restarted = land.run("--restart")
+    assert restarted.code == 0, restarted.err
+    assert restarted.out.strip() == "pyrotorque was not running"
+    assert alive(land.pid()) and land.run("--status").code == 0
