@@ -396,6 +396,8 @@ class Daemon:
         self._started: list[PlannedJob] = []
         self._runners: list[TickRunner] = []
         self._stop_signal: int | None = None
+        #: SIGTERM/SIGINT received so far; a second one stops without waiting for running ticks.
+        self._stop_requests = 0
         self._reload_requested = False
         #: Ticks still running when the daemon stopped without waiting for them.
         self.abandoned: list[str] = []
@@ -446,6 +448,7 @@ class Daemon:
             self._reload_requested = True
         else:
             self._stop_signal = signum
+            self._stop_requests += 1
 
     def _main_loop(self, wake_read: int) -> bool:
         """Serve until told to stop; True to wait for running ticks (a signal), False if the guard went."""
@@ -507,18 +510,32 @@ class Daemon:
             )
 
     def _stop_jobs(self, grace: float | None = None) -> None:
-        """Stop the scheduler and the jobs; wait for running ticks, or only ``grace`` seconds."""
+        """Stop the scheduler and the jobs; wait for running ticks, or only ``grace`` seconds.
+
+        Without a grace period the wait still ends when a second SIGTERM/SIGINT arrives, so a user
+        whose Ctrl-C waits on a slow tick can press it again to leave at once.
+        """
         if self._scheduler is not None:
             self.plan.waker.scheduler = None
             with contextlib.suppress(Exception):
-                self._scheduler.shutdown(wait=grace is None)  # wait=True lets a running tick finish
+                self._scheduler.shutdown(wait=False)  # the runners below do the waiting
             self._scheduler = None
-        if grace is not None:
-            deadline = time.monotonic() + grace
-            for runner in self._runners:
-                if not runner.wait_idle(max(0.0, deadline - time.monotonic())):
+        deadline = None if grace is None else time.monotonic() + grace
+        requests_before = self._stop_requests
+        for runner in self._runners:
+            told = False
+            while not runner.wait_idle(_wait_slice(deadline)):
+                out_of_time = deadline is not None and time.monotonic() >= deadline
+                if out_of_time or self._stop_requests > max(requests_before, 1):
                     log.warning("Job %s: not waiting for its running tick", runner.job_name)
                     self.abandoned.append(runner.job_name)
+                    break
+                if not told and grace is None:
+                    told = True
+                    log.info(
+                        "Waiting for the running tick of job %s (signal again to stop at once)",
+                        runner.job_name,
+                    )
         self._runners = []
         for planned in reversed(self._started):
             try:
@@ -526,6 +543,13 @@ class Daemon:
             except Exception:
                 log.exception("Stopping job %s failed", planned.name)
         self._started = []
+
+
+def _wait_slice(deadline: float | None) -> float:
+    """How long to wait for a tick before looking at the clock and the signals again."""
+    if deadline is None:
+        return 0.2
+    return max(0.0, min(0.2, deadline - time.monotonic()))
 
 
 def _schedule_of(plan: Plan, name: str) -> str:

@@ -90,3 +90,19 @@ def test_stop_with_grace_does_not_abandon_a_tick_that_ends_in_time(tmp_path: Pat
     daemon._stop_jobs(grace=10)
     assert job.journal == ["tick end", "stop"]
     assert daemon.abandoned == []
+
+
+def test_second_stop_signal_stops_without_waiting_for_the_tick(tmp_path: Path) -> None:
+    import signal
+
+    daemon, job = started_tick(tmp_path)
+    daemon._on_signal(signal.SIGINT, None)  # the first Ctrl-C: wait for the tick
+    second = threading.Timer(0.3, daemon._on_signal, (signal.SIGINT, None))
+    second.start()
+    try:
+        daemon._stop_jobs()
+        assert job.journal == ["stop"]
+        assert daemon.abandoned == ["blocking"]
+    finally:
+        job.release.set()
+        second.join()
