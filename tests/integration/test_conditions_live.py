@@ -286,3 +286,236 @@ def wait_for(predicate: Any, timeout: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.05)
+
+
+# --- d.multicall.filtered: the pushed filter keeps exactly what our evaluation keeps -------------------
+
+# Every pushable form, alone and mixed with terms that stay on the client.
+PUSHABLE_CONDITIONS = [
+    "is_open=no is_active=no is_complete=no",
+    "is_open=yes",
+    "is_active=yes",
+    "is_active=no is_open=yes",
+    "is_complete=yes",
+    "is_complete=no",
+    "is_ignored=yes",
+    "is_ignored=0",
+    "is_private=yes",
+    "is_private=no",
+    "is_multi_file=yes",
+    "is_multi_file=no",
+    "is_open=!yes",
+    "prio=0",
+    "prio=2",
+    "prio!=2",
+    "prio<>3",
+    "prio>0",
+    "prio>=2",
+    "prio<2",
+    "prio<=1",
+    "prio=1,3",
+    "prio=!1,!3",
+    "prio=+1",
+    "prio=-3",
+    "prio=!+2",
+    "prio>1.5",
+    "prio<2.5",
+    "prio=1.5",
+    "prio>=0",
+    "prio<0",
+    "size>32k",
+    "size>=48k",
+    "size<32k",
+    "size=64k",
+    "size!=64k",
+    "size>0.03m",
+    "size<=1.5k",
+    "fno>1",
+    "fno=1",
+    "ratio>=0",
+    "ratio<0.001",
+    "ratio>1",
+    "ratio=0",
+    "up>0",
+    "down=0",
+    "uploaded=0",
+    "uploaded>1k",
+    "message=",
+    "message=!",
+    "message= prio>0",
+    "is_ignored=0 message= prio>0 [ prio>2 OR [ NOT [ traits=audio kind_25=jpg,png,tif,bmp ] ] ]",
+    "is_open=no is_active=no is_complete=no is_ignored=0 message= prio>0",
+    "[ prio=3 OR is_complete=yes ]",
+    "[ prio=3 OR is_complete=yes ] is_open=yes",
+    "NOT [ prio=1 OR message=! ]",
+    "NOT is_open=yes prio<3",
+    "[ NOT [ size>32k is_private=yes ] ] is_active=no",
+    "[ prio=0 OR [ is_open=yes NOT [ is_complete=no OR message= ] ] ]",
+    "[ prio=0 OR name=ps0001* ] is_open=no",
+    "name=ps00* prio>1",
+    "tagged=foo is_complete=no",
+    "kind=bin OR prio=3",
+]
+
+
+def _prepare_states(rt: RtorrentSandbox) -> list[str]:
+    """24 items over every combination the pushable fields distinguish, settled (no more changes)."""
+    states = ["closed", "leeching", "paused", "seeding", "seeding-paused", "closed-complete"]
+    hashes: list[str] = []
+    for index in range(24):
+        state = states[index % 6]
+        complete = state in ("seeding", "seeding-paused", "closed-complete")
+        name = f"ps{index:04d}"
+        files = [("a.bin", 12 << 10), ("b/c.txt", (4 << 10) + index)] if index % 5 == 1 else None
+        meta = make_metafile(
+            name,
+            files,
+            size=(16 << 10) * (1 + index % 4),
+            private=index % 3 == 0,
+            payload_dir=rt.download_dir if complete else None,
+        )
+        commands = [f"d.priority.set={(index * 7 // 3) % 4}"]
+        if index % 7 == 2:
+            commands.append("d.ignore_commands.set=1")
+        if index % 8 == 5:
+            commands.append("d.custom.set=tags,foo")
+        (info_hash,) = rt.load_metafiles([meta], start=state != "closed", commands=commands)
+        hashes.append(info_hash)
+    for index, info_hash in enumerate(hashes):
+        state = states[index % 6]
+        if state in ("seeding-paused", "closed-complete", "paused"):
+            wait_for(lambda h=info_hash: rt.rpc("d.is_hash_checking", h) == 0)  # type: ignore[misc]
+            if state != "paused":
+                wait_for(lambda h=info_hash: rt.rpc("d.complete", h) == 1)  # type: ignore[misc]
+            rt.rpc("d.stop", info_hash)
+            if state == "closed-complete":
+                rt.rpc("d.close", info_hash)
+        if index % 4 == 1 and state in ("closed", "paused"):
+            rt.rpc("d.message.set", info_hash, "Tracker: refused")
+    settle(rt)
+    return hashes
+
+
+def settle(rt: RtorrentSandbox, timeout: float = 30.0) -> None:
+    """Wait until the items' state columns stop changing (hash checks, tracker errors)."""
+    columns = ["d.hash=", "d.is_open=", "d.is_active=", "d.complete=", "d.message=", "d.is_hash_checking="]
+    deadline = time.monotonic() + timeout
+    before = rt.rpc("d.multicall2", "", "main", *columns)
+    while True:
+        time.sleep(1.0)
+        after = rt.rpc("d.multicall2", "", "main", *columns)
+        if after == before and not any(row[-1] for row in after):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the items' states did not settle")
+        before = after
+
+
+class FilteringRecording(Recording):
+    """The recording wrapper, able to send d.multicall.filtered (records its filter)."""
+
+    def call(self, method: str, *params: Any) -> Any:
+        self.sent.append((method, [str(params[2])] if method == "d.multicall.filtered" else []))
+        return self.client.call(method, *params)
+
+    def server_info(self) -> Any:
+        return self.client.server_info()
+
+
+def _random_conditions(count: int, seed: int) -> list[str]:
+    """Random ANDs of pushable and client-only terms, with OR groups and NOTs."""
+    import random
+
+    rng = random.Random(seed)
+    booleans = ["is_open", "is_active", "is_complete", "is_ignored", "is_private", "is_multi_file"]
+    operators = ["=", "!=", "<", ">", "<=", ">="]
+    sizes = ["16k", "32k", "32769", "48k", "64k", "1.5k", "0.05m", "0"]
+
+    def atom() -> str:
+        roll = rng.random()
+        if roll < 0.3:
+            return f"{rng.choice(booleans)}={rng.choice(['yes', 'no', '!yes', '1', '0'])}"
+        if roll < 0.5:
+            return f"prio{rng.choice(operators)}{rng.choice(['0', '1', '2', '3', '4', '1.5'])}"
+        if roll < 0.65:
+            return f"size{rng.choice(operators)}{rng.choice(sizes)}"
+        if roll < 0.72:
+            return rng.choice(["message=", "message=!", "fno>1", "ratio<0.5", "uploaded=0", "prio=0,2"])
+        return rng.choice(["name=ps000*", "name=*3", "tagged=foo", "message=*refused", "kind=txt", "fno=!2"])
+
+    def group(depth: int) -> str:
+        parts = [
+            atom() if depth > 1 or rng.random() < 0.7 else group(depth + 1) for _ in range(rng.randint(1, 3))
+        ]
+        joined = " OR ".join(parts) if rng.random() < 0.4 else " ".join(parts)
+        text = f"[ {joined} ]"
+        return f"NOT {text}" if rng.random() < 0.3 else text
+
+    return [
+        " ".join(group(0) if rng.random() < 0.3 else atom() for _ in range(rng.randint(1, 4)))
+        for _ in range(count)
+    ]
+
+
+def test_pushdown_equals_client_side_evaluation(rt: RtorrentSandbox, client: RtorrentClient) -> None:
+    """With and without the pushed filter, every condition selects the same items; the pushed
+    filter alone keeps exactly the items our evaluation of the pushed terms keeps."""
+    hashes = _prepare_states(rt)
+    rows = client.d_multicall("main", ["d.is_open", "d.is_active", "d.complete", "d.message", "d.priority"])
+    assert {tuple(row[:3]) for row in rows} >= {
+        (0, 0, 0),
+        (1, 1, 0),
+        (1, 0, 0),
+        (1, 1, 1),
+        (1, 0, 1),
+        (0, 0, 1),
+    }
+    assert {bool(row[3]) for row in rows} == {True, False}
+    assert {row[4] for row in rows} == {0, 1, 2, 3}
+    recording = FilteringRecording(client)
+    pushed_count = 0
+    for condition in PUSHABLE_CONDITIONS + _random_conditions(150, seed=rt.line.count(".")):
+        pushed = ItemQuery(condition, "name").fetch(recording)
+        method, _ = recording.sent[0]
+        recording.sent.clear()
+        plain = ItemQuery(condition, "name", pushdown=False).fetch(recording)
+        assert [method for method, _ in recording.sent][:1] == ["d.multicall2"]
+        recording.sent.clear()
+        assert [item.hash for item in pushed] == [item.hash for item in plain], condition
+        query = ItemQuery(condition)
+        if query.pushed is None:
+            assert method == "d.multicall2", condition
+            continue
+        pushed_count += 1
+        assert method == "d.multicall.filtered", condition
+        # Exactness: rTorrent's filter alone keeps what our evaluation of the pushed terms keeps.
+        by_rtorrent = client.call("d.multicall.filtered", "", "main", query.pushed.expression, "d.hash=")
+        ours = ItemQuery(" ".join(query.pushed.terms), pushdown=False).fetch(client)
+        assert sorted(row[0] for row in by_rtorrent) == sorted(item.hash for item in ours), (
+            condition,
+            query.pushed.expression,
+        )
+    assert pushed_count > 100
+    assert set(hashes) == {item.hash for item in ItemQuery(None).fetch(client)}
+
+
+def test_pushdown_rpc_and_log(
+    client: RtorrentClient, library: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    recording = FilteringRecording(client)
+    caplog.set_level("DEBUG", logger="pyrotorque.conditions.fetch")
+    items = ItemQuery(STARTABLE, "-prio, loaded, name").fetch(recording)
+    assert [item.name for item in items] == ["Show.S01E01.mkv", "Album"]
+    assert recording.sent[0] == (
+        "d.multicall.filtered",
+        ['and={not=$d.ignore_commands=,not=$d.message=,"greater=d.priority=,value=0"}'],
+    )
+    assert [method for method, _ in recording.sent] == ["d.multicall.filtered", "system.multicall"]
+    # Only the undecided survivors of the filter (the two audio albums) need their file lists.
+    assert len(recording.sent[1][1]) == 2
+    assert "d.multicall.filtered on view 'main', filter and={" in caplog.text
+    recording.sent.clear()
+    # Nothing pushable, or pushdown switched off: d.multicall2.
+    ItemQuery("name=A*").fetch(recording)
+    ItemQuery("prio>0", pushdown=False).fetch(recording)
+    assert [method for method, _ in recording.sent] == ["d.multicall2", "d.multicall2"]

@@ -1,7 +1,9 @@
 """Fetch the items of a view that match a condition, in few round trips, filtered and sorted.
 
 1. One ``d.multicall2`` over the view with exactly the ``d.*`` commands the condition, the sort
-   order and the requested fields need.
+   order and the requested fields need. Where the server has ``d.multicall.filtered``, the
+   top-level conjuncts rTorrent can evaluate go along as its filter (see ``pushdown``), so fewer
+   rows come back; the whole condition is still evaluated here.
 2. The condition is evaluated with three values: items that are already ``False`` are dropped;
    items whose outcome depends on file or tracker lists are "unknown".
 3. One ``system.multicall`` (per 2,000 entries) of ``f.multicall`` / ``t.multicall`` entries,
@@ -16,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pyrotorque.conditions.compiler import Columns, CompiledQuery, is_cacheable_file_field
 from pyrotorque.conditions.fields import (
@@ -31,11 +33,12 @@ from pyrotorque.conditions.fields import (
 )
 from pyrotorque.conditions.nodes import UNKNOWN, Getter
 from pyrotorque.conditions.parser import Matcher, parse_condition
+from pyrotorque.conditions.pushdown import PushedFilter, push_down
 from pyrotorque.conditions.sort import SortField, parse_sort_fields
 from pyrotorque.conditions.traits import FileList, extension_of
-from pyrotorque.errors import ConditionError, FaultError, HashNotFound
+from pyrotorque.errors import ConditionError, FaultError, HashNotFound, ProtocolError
 
-__all__ = ["Item", "ItemClient", "ItemQuery", "match_items"]
+__all__ = ["FilteringItemClient", "Item", "ItemClient", "ItemQuery", "match_items"]
 
 LOG = logging.getLogger(__name__)
 _SOURCES = (FILES, TRACKERS)
@@ -52,6 +55,27 @@ class ItemClient(Protocol):
 
     def multicall(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
         """One ``system.multicall``; failed entries come back as ``FaultError`` instances."""
+
+
+class ServerMethods(Protocol):
+    """What the client knows about the server: which methods it lists."""
+
+    def has(self, method: str) -> bool:
+        """Whether rTorrent lists ``method``."""
+
+
+@runtime_checkable
+class FilteringItemClient(ItemClient, Protocol):
+    """A client that can also send ``d.multicall.filtered`` (``RtorrentClient`` is one).
+
+    Clients with only the :class:`ItemClient` methods are served with ``d.multicall2``.
+    """
+
+    def call(self, method: str, *params: Any) -> Any:
+        """Call one command with exactly ``params``."""
+
+    def server_info(self) -> ServerMethods:
+        """The connected server's method list (detected once per connection)."""
 
 
 class _Layout:
@@ -177,6 +201,7 @@ class ItemQuery:
         *,
         default_field: str = "name",
         batch_size: int = MULTICALL_BATCH,
+        pushdown: bool = True,
     ) -> None:
         if isinstance(condition, str):
             condition = parse_condition(condition, default_field)
@@ -212,11 +237,17 @@ class ItemQuery:
         self._program = CompiledQuery(
             condition.root if condition is not None else None, self.sort_fields, columns
         )
+        # What rTorrent may filter on by itself (None: nothing, or pushdown switched off).
+        self.pushed: PushedFilter | None = (
+            push_down(condition.root) if pushdown and condition is not None else None
+        )
+        self._pushed_commands = self.pushed.commands() if self.pushed is not None else frozenset()
+        self._fields = tuple(command if "=" in command else f"{command}=" for command in self.commands)
 
     def fetch(self, client: ItemClient, view: str = "main", now: float | None = None) -> list[Item]:
         """The matching items of ``view``, sorted: one ``d.multicall2``, at most one ``system.multicall``."""
         context = FieldContext(self.aliases, time.time() if now is None else now)
-        rows = client.d_multicall(view, list(self.commands))
+        rows = self._rows(client, view)
         files: dict[str, tuple[Any, ...]] = dict(self._file_cache)
         trackers: dict[str, Any] = {}
         layout = _Layout(self.commands, context, files, trackers)
@@ -234,6 +265,34 @@ class ItemQuery:
             kept.sort(key=key, reverse=reverse)
         LOG.debug("Fetched %d item(s) from view %r, %d matched", len(rows), view, len(kept))
         return [Item(row, layout) for row in kept]
+
+    def _rows(self, client: ItemClient, view: str) -> list[list[Any]]:
+        """The view's rows: filtered by rTorrent where it can, else all of them (one call either way)."""
+        pushed = self.pushed
+        if pushed is None or not self._can_filter(client):
+            return client.d_multicall(view, list(self.commands))
+        assert isinstance(client, FilteringItemClient)
+        LOG.debug(
+            "d.multicall.filtered on view %r, filter %s (pushed: %s)",
+            view,
+            pushed.expression,
+            " ".join(pushed.terms),
+        )
+        rows = client.call("d.multicall.filtered", "", view, pushed.expression, *self._fields)
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise ProtocolError(f"d.multicall.filtered on view {view!r} did not answer a list of rows")
+        return rows
+
+    def _can_filter(self, client: ItemClient) -> bool:
+        """Whether the server lists d.multicall.filtered and every command the filter calls.
+
+        rTorrent treats an unknown command in a filter as false (no fault: every row would be
+        dropped silently), so the method list is checked first.
+        """
+        if not isinstance(client, FilteringItemClient):
+            return False
+        info = client.server_info()
+        return info.has("d.multicall.filtered") and all(info.has(name) for name in self._pushed_commands)
 
     def _list_calls(
         self,
