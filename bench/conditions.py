@@ -1,5 +1,10 @@
 """Fetch and match the seed's startable condition with its sort order, against the d.multicall2 floor.
 
+A second case is the queue's real question: the base condition (stopped, incomplete) plus the
+startable condition, over a view where 90 % of the items are started. There rTorrent can cut the
+rows itself (``d.multicall.filtered``), so the fetch is compared with the same floor and with the
+same query forced to plain ``d.multicall2``.
+
 The floor is one plain ``d.multicall2`` over the same view with exactly the ``d.*`` commands the
 query sends (printed with the results). The floor, the warm fetch and the replayed matching are
 timed round-robin, so load from other processes hits them alike; the first fetch of a new query
@@ -21,6 +26,8 @@ from pyrotorque.rtorrent.client import RtorrentClient
 
 STARTABLE = "is_ignored=0 message= prio>0 [ prio>2 OR [ NOT [ traits=audio kind_25=jpg,png,tif,bmp ] ] ]"
 SORT = "-prio, loaded, name"
+QUEUE_BASE = "is_open=no is_active=no is_complete=no"
+STARTED_SHARE = 0.9
 MULTI_FILE_ITEMS = 1000
 BATCH = 2000
 
@@ -49,6 +56,7 @@ def _batched(client: RtorrentClient, calls: list[tuple[str, Sequence[Any]]]) -> 
 
 def _measure(context: BenchContext, client: RtorrentClient, label: str) -> None:
     query = ItemQuery(STARTABLE, SORT)
+    plain = ItemQuery(STARTABLE, SORT, pushdown=False)
     commands = list(query.commands)
     rows = client.d_multicall("main", commands)
     multi = [row[0] for row in rows if row[commands.index("d.is_multi_file")]]
@@ -65,11 +73,13 @@ def _measure(context: BenchContext, client: RtorrentClient, label: str) -> None:
         {
             "floor": lambda: client.d_multicall("main", commands),
             "fetch": lambda: query.fetch(client, "main"),
-            "matching": lambda: query.fetch(replay, "main"),
+            "plain": lambda: plain.fetch(client, "main"),
+            "matching": lambda: plain.fetch(replay, "main"),
         },
         context.repeat,
     )
-    warm_requests = (client.stats.requests - before) / (context.repeat + 1) - 1  # minus the floor's
+    # Minus the floor's and the plain fetch's (the same count as the warm fetch).
+    warm_requests = (client.stats.requests - before) / (context.repeat + 1) / 2 - 0.5
     floor, fetch, matching = timings["floor"], timings["fetch"], timings["matching"]
     print_table(
         f"conditions [{label}]: startable condition + sort over {len(rows):,} items "
@@ -79,15 +89,93 @@ def _measure(context: BenchContext, client: RtorrentClient, label: str) -> None:
             ("floor: one d.multicall2, same commands", floor),
             ("first fetch of a new query", cold),
             ("fetch + match + sort (warm)", fetch),
+            ("the same, forced d.multicall2 (no pushdown)", timings["plain"]),
             ("matching alone (replayed answers)", matching),
         ],
         [
             f"floor commands: {', '.join(commands)}",
             ratio_line("first fetch / floor", cold, floor),
             ratio_line("warm fetch / floor", fetch, floor, 1.3),
-            ratio_line("matching / fetch", matching, fetch, 0.15),
+            ratio_line("warm fetch without pushdown / floor", timings["plain"], floor, 1.3),
+            # Matching is timed over all rows, so it is compared with the fetch of all rows.
+            ratio_line("matching / fetch without pushdown", matching, timings["plain"], 0.15),
         ],
     )
+
+
+def _set_states(client: RtorrentClient, calls: list[tuple[str, Sequence[Any]]], open_count: int) -> None:
+    """Send start/stop calls, then wait until rTorrent reports ``open_count`` open items."""
+    _batched(client, calls)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        rows = client.d_multicall("main", ["d.is_open"])
+        if sum(1 for (is_open,) in rows if is_open) == open_count:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the items did not reach {open_count} open items in time")
+
+
+def _measure_pushdown(context: BenchContext, client: RtorrentClient) -> None:
+    """The queue's base + startable condition with 90 % of the items started."""
+    hashes = [row[0] for row in client.d_multicall("main", ["d.hash"])]
+    started = [info_hash for index, info_hash in enumerate(hashes) if index % 10 < STARTED_SHARE * 10]
+    condition = f"{QUEUE_BASE} {STARTABLE}"
+    query = ItemQuery(condition, SORT)
+    plain = ItemQuery(condition, SORT, pushdown=False)
+    assert query.pushed is not None
+    commands = list(query.commands)
+    started_at = time.perf_counter()
+    _set_states(client, [("d.start", [info_hash]) for info_hash in started], len(started))
+    setup = time.perf_counter() - started_at
+    try:
+        before = client.stats.requests
+        timings, results = time_interleaved(
+            {
+                "floor": lambda: client.d_multicall("main", commands),
+                "pushed": lambda: query.fetch(client, "main"),
+                "plain": lambda: plain.fetch(client, "main"),
+            },
+            context.repeat,
+        )
+        requests = (client.stats.requests - before) / (context.repeat + 1) - 1  # minus the floor's
+        if [item.hash for item in results["pushed"]] != [item.hash for item in results["plain"]]:
+            raise AssertionError("the pushed filter changed the result")
+        floor, pushed, fallback = timings["floor"], timings["pushed"], timings["plain"]
+        print_table(
+            f"conditions [queue: {len(started):,} of {len(hashes):,} items started in {setup:.1f} s]: "
+            f"base + startable + sort ({len(results['pushed']):,} match; "
+            f"requests per pushed+plain pair {requests:.0f})",
+            [
+                ("floor: one d.multicall2, same commands", floor),
+                ("fetch, filter pushed to d.multicall.filtered", pushed),
+                ("fetch, forced d.multicall2 (no pushdown)", fallback),
+            ],
+            [
+                f"query: {condition}",
+                f"pushed filter: {query.pushed.expression}",
+                ratio_line("pushed fetch / floor", pushed, floor),
+                ratio_line("forced d.multicall2 fetch / floor", fallback, floor),
+            ],
+        )
+    finally:
+        stops = [(method, [info_hash]) for info_hash in started for method in ("d.stop", "d.close")]
+        _set_states(client, stops, 0)
+        _clear_messages(client)
+
+
+def _clear_messages(client: RtorrentClient) -> None:
+    """Remove the tracker errors that starting left behind (the later cases need ``message=``)."""
+    deadline = time.monotonic() + 60
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        messaged = [row[0] for row in client.d_multicall("main", ["d.hash", "d.message"]) if row[1]]
+        if messaged:
+            _batched(client, [("d.message.set", [info_hash, ""]) for info_hash in messaged])
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 2:
+            return  # no new message for 2 s: the stopped items' last announces are over
+        time.sleep(0.2)
+    raise RuntimeError("tracker messages kept coming back")
 
 
 @register("conditions", "startable condition with -prio, loaded, name: fetch+match vs. one d.multicall2")
@@ -97,6 +185,7 @@ def conditions_bench(context: BenchContext) -> None:
     client = RtorrentClient(context.url)
     client.server_info()
     _measure(context, client, "uniform single files: all undecided without files")
+    _measure_pushdown(context, client)
     original = client.d_multicall("main", ["d.hash", "d.priority", "d.ignore_commands"])
     # A queue-like mix: 40 % off, 10 % high priority, 10 % ignoring commands, 40 % normal.
     changes: list[tuple[str, Sequence[Any]]] = []
