@@ -245,7 +245,7 @@ class ItemQuery:
         self._fields = tuple(command if "=" in command else f"{command}=" for command in self.commands)
 
     def fetch(self, client: ItemClient, view: str = "main", now: float | None = None) -> list[Item]:
-        """The matching items of ``view``, sorted: one ``d.multicall2``, at most one ``system.multicall``."""
+        """The matching items of ``view``, sorted: one (filtered) d.multicall, maybe one system.multicall."""
         context = FieldContext(self.aliases, time.time() if now is None else now)
         rows = self._rows(client, view)
         files: dict[str, tuple[Any, ...]] = dict(self._file_cache)
@@ -343,7 +343,10 @@ class ItemQuery:
         return (listed, *[value(row, listed) for value in self._hot_values])
 
     def _forget_erased(self, rows: list[list[Any]]) -> None:
-        """Keep cached file lists only for items that still exist, so the cache cannot grow forever."""
+        """Keep cached file lists only for items that still exist, so the cache cannot grow forever.
+
+        With a pushed filter, items rTorrent left out are forgotten too (they are not candidates now).
+        """
         if not self._file_cache:
             return
         present = {row[0] for row in rows}
