@@ -383,3 +383,54 @@ def test_a_bad_filtered_answer_is_a_protocol_error() -> None:
     client.answer = {"faultCode": 1}
     with pytest.raises(ProtocolError, match=r"d\.multicall\.filtered"):
         ItemQuery("prio>0").fetch(client)
+
+
+def _many(dropped: int, kept: int) -> list[dict[str, Any]]:
+    base = {"d.is_open": 0, "d.is_active": 0, "d.complete": 0, "d.message": "", "d.ignore_commands": 0}
+    rows = []
+    for number in range(dropped + kept):
+        prio = 0 if number < dropped else 2
+        rows.append({**base, "d.hash": f"{number:040X}", "d.name": f"n{number:05d}", "d.priority": prio})
+    return rows
+
+
+def _methods(client: FilteringClient) -> list[str]:
+    methods = [method for method, _ in client.requests]
+    client.requests.clear()
+    return methods
+
+
+def test_filter_that_drops_little_is_given_up_for_the_plain_fetch() -> None:
+    client = FilteringClient(_many(dropped=10, kept=990))
+    query = ItemQuery("prio>0", "name")
+    results = [len(query.fetch(client)) for _ in range(4)]
+    assert results == [990] * 4  # same answer whichever way it was fetched
+    # First filtered (size unknown), then one plain fetch measures a 1% drop: plain from then on.
+    assert _methods(client) == ["d.multicall.filtered", "d.multicall2", "d.multicall2", "d.multicall2"]
+
+
+def test_filter_that_drops_most_rows_is_kept() -> None:
+    client = FilteringClient(_many(dropped=900, kept=100))
+    query = ItemQuery("prio>0", "name")
+    results = [len(query.fetch(client)) for _ in range(4)]
+    assert results == [100] * 4
+    assert _methods(client) == [
+        "d.multicall.filtered",
+        "d.multicall2",
+        "d.multicall.filtered",
+        "d.multicall.filtered",
+    ]
+
+
+def test_filter_is_measured_again_when_it_stops_paying() -> None:
+    rows = _many(dropped=900, kept=100)
+    client = FilteringClient(rows)
+    query = ItemQuery("prio>0", "name")
+    for _ in range(3):
+        query.fetch(client)
+    _methods(client)
+    for row in rows:  # the user raised every priority: the filter now drops nothing
+        row["d.priority"] = 2
+    assert len(query.fetch(client)) == 1000
+    assert len(query.fetch(client)) == 1000
+    assert _methods(client) == ["d.multicall.filtered", "d.multicall2"]

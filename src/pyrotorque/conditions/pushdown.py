@@ -66,6 +66,8 @@ class PushedFilter:
 
     expression: str
     terms: tuple[str, ...]
+    #: The pushed conjuncts themselves, to estimate on fetched rows how much the filter would drop.
+    nodes: tuple[Node, ...] = ()
 
     def commands(self) -> frozenset[str]:
         """Every rTorrent command the expression calls (to check the server has them all)."""
@@ -76,16 +78,17 @@ def push_down(root: Node | None) -> PushedFilter | None:
     """The filter for the pushable top-level conjuncts of ``root``, or ``None`` if there are none."""
     if root is None:
         return None
-    pushed: list[tuple[str, str]] = []
+    pushed: list[tuple[str, Node]] = []
     for conjunct in _conjuncts(root):
         expression = _exact(conjunct)
         if expression is not None and expression != _TRUE:
-            pushed.append((expression, conjunct.canonical()))
+            pushed.append((expression, conjunct))
     if not pushed:
         return None
     expressions = [expression for expression, _ in pushed]
     expression = expressions[0] if len(expressions) == 1 else _group("and", expressions)
-    return PushedFilter(expression, tuple(term for _, term in pushed))
+    nodes = tuple(node for _, node in pushed)
+    return PushedFilter(expression, tuple(node.canonical() for node in nodes), nodes)
 
 
 def _conjuncts(node: Node) -> Iterator[Node]:
