@@ -434,3 +434,26 @@ def test_filter_is_measured_again_when_it_stops_paying() -> None:
     assert len(query.fetch(client)) == 1000
     assert len(query.fetch(client)) == 1000
     assert _methods(client) == ["d.multicall.filtered", "d.multicall2"]
+
+
+@pytest.mark.parametrize(("count", "paused"), [(10, False), (2500, True)])
+def test_collector_is_paused_while_many_rows_are_matched(
+    count: int, paused: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from pyrotorque.conditions import fetch as fetch_module
+
+    seen: list[bool] = []
+
+    class SpyItem(fetch_module.Item):
+        def __init__(self, row: list[Any], layout: Any) -> None:
+            seen.append(gc.isenabled())
+            super().__init__(row, layout)
+
+    monkeypatch.setattr(fetch_module, "Item", SpyItem)
+    assert gc.isenabled()
+    items = ItemQuery("prio>0", "name", pushdown=False).fetch(FilteringClient(_many(dropped=0, kept=count)))
+    assert len(items) == count
+    assert set(seen) == {not paused}
+    assert gc.isenabled()  # restored afterwards

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from pyrotorque.errors import FaultError, HashNotFound, ProtocolError
+from pyrotorque.gcpause import CollectorPause
 from pyrotorque.rtorrent import xmlrpc as xmlrpc_module
 from pyrotorque.rtorrent.codec import ParamEncodeError
 from pyrotorque.rtorrent.xmlrpc import XMLRPC
@@ -829,7 +830,7 @@ def test_collector_is_restored_when_decoding_fails() -> None:
 
 
 def test_collector_pause_overlapping_holders() -> None:
-    pause = xmlrpc_module._CollectorPause()
+    pause = CollectorPause()
     assert gc.isenabled()
     first, second = pause.paused(), pause.paused()
     first.__enter__()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from typing import Any, Protocol, runtime_checkable
 
 from pyrotorque.conditions.compiler import Columns, CompiledQuery, is_cacheable_file_field
@@ -37,6 +38,7 @@ from pyrotorque.conditions.pushdown import PushedFilter, push_down
 from pyrotorque.conditions.sort import SortField, parse_sort_fields
 from pyrotorque.conditions.traits import FileList, extension_of
 from pyrotorque.errors import ConditionError, FaultError, HashNotFound, ProtocolError
+from pyrotorque.gcpause import collector_paused
 
 __all__ = ["FilteringItemClient", "Item", "ItemClient", "ItemQuery", "match_items"]
 
@@ -193,6 +195,8 @@ class Item:
 #: each filter term costs rTorrent about 0.5-2 us per item, which a filter dropping little never repays
 #: (measured: 20-35% slower than d.multicall2 when nothing is dropped).
 PUSHDOWN_MIN_DROP = 0.25
+#: From this many rows on, matching runs with the garbage collector paused (see pyrotorque.gcpause).
+PAUSE_COLLECTOR_ROWS = 2000
 #: How many rows of an unfiltered fetch are used to estimate what the filter would drop.
 PUSHDOWN_SAMPLE = 512
 
@@ -261,6 +265,14 @@ class ItemQuery:
         """The matching items of ``view``, sorted: one (filtered) d.multicall, maybe one system.multicall."""
         context = FieldContext(self.aliases, time.time() if now is None else now)
         rows, filtered = self._rows(client, view)
+        # Matching builds keys and items in a burst of acyclic objects: no collections meanwhile.
+        with collector_paused() if len(rows) >= PAUSE_COLLECTOR_ROWS else nullcontext():
+            return self._select(client, view, rows, filtered, context)
+
+    def _select(
+        self, client: ItemClient, view: str, rows: list[list[Any]], filtered: bool, context: FieldContext
+    ) -> list[Item]:
+        """Match, complete with file/tracker lists where needed, and sort the fetched rows."""
         files: dict[str, tuple[Any, ...]] = dict(self._file_cache)
         trackers: dict[str, Any] = {}
         layout = _Layout(self.commands, context, files, trackers)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pyrotorque.errors import FaultError, ProtocolError
+from pyrotorque.gcpause import PAUSE_COLLECTOR_FROM, collector_paused
 from pyrotorque.rtorrent.codec import Call, ParamEncodeError
 from pyrotorque.rtorrent.faults import jsonrpc_fault_error
 
@@ -70,7 +71,10 @@ def _dump(payload: Any) -> bytes:
 def _load(data: bytes, method: str) -> Any:
     """Parse an answer body; anything that is not JSON is a ``ProtocolError``."""
     try:
-        return json.loads(data)
+        if len(data) < PAUSE_COLLECTOR_FROM:
+            return json.loads(data)
+        with collector_paused():
+            return json.loads(data)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, absurd nesting
         raise ProtocolError(f"not a valid JSON-RPC response to {method or 'a call'}: {exc}") from exc
 

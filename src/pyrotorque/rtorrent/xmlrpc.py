@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import base64
 import functools
-import gc
 import math
 import re
-import threading
 import xmlrpc.client
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from pyrotorque.errors import FaultError, ProtocolError
+from pyrotorque.gcpause import PAUSE_COLLECTOR_FROM, collector_paused
 from pyrotorque.rtorrent.codec import Call, ParamEncodeError
 from pyrotorque.rtorrent.faults import fault_error
 
@@ -510,49 +508,14 @@ def _decode_exact(data: bytes) -> tuple[str, list[Any]]:
     return "params", list(values)
 
 
-class _CollectorPause:
-    """Holds off Python's cyclic garbage collector while big answers are built, thread-safely.
-
-    A big answer allocates tens of thousands of lists and tuples in a burst; each 700 of them
-    start a collection, and in a process that already holds many objects (a daemon keeping
-    earlier answers) the older generations get walked again and again: that doubled the time of
-    a 10,000-row decode. The values built hold no cycles, so there is nothing for the collector
-    to find in them. The first thread to enter switches it off (if it was on at all), the last to
-    leave switches it back on.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._holders = 0
-        self._was_enabled = False
-
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """Run the body with the collector off."""
-        with self._lock:
-            if self._holders == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._holders += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._holders -= 1
-                if self._holders == 0 and self._was_enabled:
-                    gc.enable()
-
-
-_COLLECTOR = _CollectorPause()
-# Below this size an answer builds too few objects for the collector to matter.
-_PAUSE_COLLECTOR_FROM = 256 * 1024
+_PAUSE_COLLECTOR_FROM = PAUSE_COLLECTOR_FROM
 
 
 def parse_response(data: bytes) -> tuple[str, list[Any]]:
     """Parse an XML-RPC ``methodResponse`` into ("params", values) or ("fault", [fault struct])."""
     if len(data) < _PAUSE_COLLECTOR_FROM:
         return _parse_response(data)
-    with _COLLECTOR.paused():
+    with collector_paused():
         return _parse_response(data)
 
 
