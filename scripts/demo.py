@@ -30,6 +30,13 @@ DEMO_TORQUE = [
 
 SAMPLES = [("demo-ubuntu-like-iso", 3 << 20), ("demo-album", 700 << 10), ("demo-podcast", 90 << 10)]
 
+#: Conditions tried with ``pyrotorque --match`` on the sample items, as a user would debug a queue.
+DEMO_MATCHES = [
+    ("is_complete=no prio>0", "-size"),
+    ("size>500k", "name"),
+    ("name=*album* OR name=*podcast*", "-prio,name"),
+]
+
 
 def say(text: str) -> None:
     """A line of the demo's own narration."""
@@ -41,6 +48,31 @@ def write_config(config_dir: Path, url: str) -> None:
     (config_dir / "run").mkdir(parents=True, exist_ok=True)
     (config_dir / "config.ini").write_text(f"[GLOBAL]\nscgi_url = {url}\n")
     (config_dir / "torque.ini").write_text("[TORQUE]\n" + "\n".join(DEMO_TORQUE) + "\n")
+
+
+def show_matches(config_dir: Path) -> None:
+    """Run ``pyrotorque --match`` for each demo condition and show what it prints."""
+    for condition, sort in DEMO_MATCHES:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pyrotorque",
+                "--config-dir",
+                str(config_dir),
+                "--match",
+                condition,
+                f"--sort={sort}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        say(f"pyrotorque --match {condition!r} --sort={sort}  (exit {done.returncode})")
+        for line in (done.stdout + done.stderr).splitlines():
+            if "WARNING" not in line:  # the missing-config.ini notice is not the point here
+                print(f"match | {line}", flush=True)
 
 
 def relay(stream: object, prefix: str) -> threading.Thread:
@@ -91,6 +123,7 @@ def main() -> int:
                 samples = [make_metafile(name, size=size, seed=7) for name, size in SAMPLES]
                 rtorrent.load_metafiles(samples)
                 say(f"loaded {len(samples)} sample items: " + ", ".join(m.name for m in samples))
+                show_matches(config_dir)
                 deadline = time.monotonic() + args.seconds if args.seconds > 0 else None
                 say("running " + (f"for {args.seconds:g} s" if deadline else "until Ctrl-C"))
                 while not stop_requested.is_set() and daemon.poll() is None:

@@ -22,6 +22,9 @@ def test_demo_runs_for_the_given_seconds_and_cleans_up(rtorrent_line: str) -> No
     out = done.stdout
     assert re.search(r"pyrotorque \| .* INFO +Stats for \S+ - up ", out), out
     assert re.search(r"pyrotorque \| .* pyrotorque process #(\d+) stopped", out), out
+    # The condition language on the sample items: 'size>500k' sorted by name gives two items in order.
+    size_matches = out.split("--match 'size>500k' --sort=name  (exit 0)")[1].split("demo |")[0]
+    assert re.findall(r"match \| [0-9A-F]{40} (\S+)", size_matches) == ["demo-album", "demo-ubuntu-like-iso"]
     assert out.rstrip().endswith("demo | done, everything stopped")
     scratch = re.search(r"starting a sandboxed rTorrent \S+ in (\S+)/rtorrent", out)
     assert scratch and not Path(scratch.group(1)).exists()  # its temporary directory is gone
