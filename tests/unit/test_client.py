@@ -266,6 +266,26 @@ def test_transport_error_drops_server_info() -> None:
     assert client.stats.snapshot().failures == 1
 
 
+def test_protocol_error_from_the_transport_drops_server_info() -> None:
+    fake = FakeRtorrent("0.9.8")
+    garbled = threading.Event()
+
+    def flaky(body: bytes, content_type: str) -> bytes:
+        if garbled.is_set():
+            raise ProtocolError("bad SCGI response header line 'HTTP/1.1 200'")
+        return fake(body, content_type)
+
+    client, _ = client_for(flaky)
+    assert client.server_info().client_version == (0, 9, 8)
+    garbled.set()
+    with pytest.raises(ProtocolError):
+        client.call("system.time_usec", "")
+    garbled.clear()
+    fake.version = "0.9.9"
+    assert client.server_info().client_version == (0, 9, 9)
+    assert client.stats.snapshot().failures == 1
+
+
 def test_foreign_exceptions_are_translated() -> None:
     def broken(body: bytes, content_type: str) -> bytes:
         raise OSError("boom")

@@ -225,7 +225,8 @@ class RtorrentClient:
         started = time.perf_counter()
         try:
             data = self.transport.request(body, content_type)
-        except TransportError:
+        except (TransportError, ProtocolError):
+            # A garbage answer (bad SCGI headers) may mean a different rTorrent now answers, too.
             self.forget_server()
             self.stats.record_failure(len(body))
             raise
