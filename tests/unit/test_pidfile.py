@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pyrotorque.errors import DaemonError
-from pyrotorque.pidfile import PidFile, probe
+from pyrotorque.pidfile import PidFile, PidStatus, probe
 
 
 def test_missing_pid_file_is_not_running(tmp_path: Path) -> None:
@@ -57,8 +57,7 @@ def test_stale_pid_file_is_detected_and_replaced(tmp_path: Path) -> None:
 def test_garbage_pid_file_is_stale_with_pid_zero(tmp_path: Path) -> None:
     path = tmp_path / "p.pid"
     path.write_text("not a pid")
-    assert probe(path) == probe(path)
-    assert probe(path).pid == 0 and not probe(path).running
+    assert probe(path) == PidStatus(running=False, pid=0, exists=True)
 
 
 def test_lock_survives_in_a_forked_child_after_the_parent_lets_go(tmp_path: Path) -> None:
