@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from pyrotorque.conditions.values import ValueKind, ValueTest
 
@@ -123,78 +123,62 @@ def _negate(positive: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda field_value: not positive(field_value)
 
 
-class And(Node):
-    """All children must match (juxtaposition)."""
+class _Junction(Node):
+    """AND or OR over children, in Kleene's logic; subclasses say which child result decides."""
+
+    #: The child result that decides the whole at once: False for AND, True for OR.
+    _decisive: ClassVar[bool]
 
     def __init__(self, children: list[Node]) -> None:
         self.children = children
+
+    def field_names(self) -> Iterator[str]:
+        """Fields of all children."""
+        for child in self.children:
+            yield from child.field_names()
+
+    def bind(self, resolver: Resolver, now: float) -> tuple[Evaluator, bool]:
+        """Kleene AND / OR; children that may be unknown are tried last (terms have no side effects)."""
+        bound = [child.bind(resolver, now) for child in self.children]
+        bound.sort(key=lambda pair: pair[1])
+        evaluators = tuple(evaluator for evaluator, _ in bound)
+        deferred = any(flag for _, flag in bound)
+        decisive = self._decisive
+        if not deferred:
+            combine = any if decisive else all
+            return lambda row: combine(evaluator(row) for evaluator in evaluators), False
+
+        def evaluate(row: Any) -> bool | None:
+            unknown = False
+            for evaluator in evaluators:
+                result = evaluator(row)
+                if result is decisive:
+                    return decisive
+                if result is None:
+                    unknown = True
+            return None if unknown else not decisive
+
+        return evaluate, True
+
+
+class And(_Junction):
+    """All children must match (juxtaposition)."""
+
+    _decisive = False
 
     def canonical(self) -> str:
         """Children separated by spaces; nested ANDs are flattened, so no brackets."""
         return " ".join(child.canonical() for child in self.children)
 
-    def field_names(self) -> Iterator[str]:
-        """Fields of all children."""
-        for child in self.children:
-            yield from child.field_names()
 
-    def bind(self, resolver: Resolver, now: float) -> tuple[Evaluator, bool]:
-        """Kleene AND; children that may be unknown are tried last (terms have no side effects)."""
-        bound = [child.bind(resolver, now) for child in self.children]
-        bound.sort(key=lambda pair: pair[1])
-        evaluators = tuple(evaluator for evaluator, _ in bound)
-        deferred = any(flag for _, flag in bound)
-        if not deferred:
-            return lambda row: all(evaluator(row) for evaluator in evaluators), False
-
-        def evaluate(row: Any) -> bool | None:
-            unknown = False
-            for evaluator in evaluators:
-                result = evaluator(row)
-                if result is False:
-                    return False
-                if result is None:
-                    unknown = True
-            return None if unknown else True
-
-        return evaluate, True
-
-
-class Or(Node):
+class Or(_Junction):
     """Any child must match."""
 
-    def __init__(self, children: list[Node]) -> None:
-        self.children = children
+    _decisive = True
 
     def canonical(self) -> str:
         """``[ a OR b ]``."""
         return "[ " + " OR ".join(child.canonical() for child in self.children) + " ]"
-
-    def field_names(self) -> Iterator[str]:
-        """Fields of all children."""
-        for child in self.children:
-            yield from child.field_names()
-
-    def bind(self, resolver: Resolver, now: float) -> tuple[Evaluator, bool]:
-        """Kleene OR; children that may be unknown are tried last."""
-        bound = [child.bind(resolver, now) for child in self.children]
-        bound.sort(key=lambda pair: pair[1])
-        evaluators = tuple(evaluator for evaluator, _ in bound)
-        deferred = any(flag for _, flag in bound)
-        if not deferred:
-            return lambda row: any(evaluator(row) for evaluator in evaluators), False
-
-        def evaluate(row: Any) -> bool | None:
-            unknown = False
-            for evaluator in evaluators:
-                result = evaluator(row)
-                if result is True:
-                    return True
-                if result is None:
-                    unknown = True
-            return None if unknown else False
-
-        return evaluate, True
 
 
 class Not(Node):
