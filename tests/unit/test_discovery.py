@@ -9,6 +9,7 @@ import pytest
 
 from pyrotorque.errors import ConfigError
 from pyrotorque.rtorrent.discovery import resolve_url, scgi_url_from_rtorrent_rc
+from pyrotorque.rtorrent.url import parse_url
 
 HOME = os.path.expanduser("~")
 
@@ -104,3 +105,19 @@ def test_nothing_found_says_what_was_tried(tmp_path: Path) -> None:
 def test_bad_url_names_its_source() -> None:
     with pytest.raises(ConfigError, match="PYRO_SCGI_URL"):
         resolve_url(None, {"PYRO_SCGI_URL": "relative.socket"}, None, None)
+
+
+@pytest.mark.parametrize(
+    "socket_path",
+    [
+        "/tmp/rt #1/rpc.socket",
+        "/tmp/what?/rpc.socket",
+        "/tmp/a%41/rpc.socket",
+        "/~/rpc.socket",
+        "/tmp/ü.socket",
+    ],
+)
+def test_socket_paths_from_rtorrent_rc_survive_url_parsing(tmp_path: Path, socket_path: str) -> None:
+    rc = write_rc(tmp_path, f'network.scgi.open_local = "{socket_path}"\n')
+    url = resolve_url(None, {}, None, rc)
+    assert parse_url(url).path == socket_path

@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import quote
 
 from pyrotorque.errors import ConfigError
 from pyrotorque.rtorrent.url import parse_url
@@ -66,7 +67,7 @@ def scgi_url_from_rtorrent_rc(path: str | Path) -> str | None:
         socket_path = os.path.expanduser(local)
         if not os.path.isabs(socket_path):
             raise ConfigError(f"SCGI socket path {local!r} is not absolute", path=rc_path)
-        return f"scgi://{socket_path}"
+        return _unix_url(socket_path)
     if port:
         return _tcp_url(port, rc_path)
     return None
@@ -188,6 +189,13 @@ def _split_top_level(text: str) -> list[str]:
         current.append(char)
     parts.append("".join(current))
     return parts
+
+
+def _unix_url(socket_path: str) -> str:
+    """``scgi:///path``, percent-quoted so that ``#``, ``?`` and ``%`` in the path survive ``parse_url``."""
+    if socket_path.startswith("/~"):
+        return socket_path  # parse_url would expand "scgi:///~…"; a bare path is taken literally
+    return "scgi://" + quote(socket_path)
 
 
 def _tcp_url(value: str, rc_path: Path) -> str:
