@@ -31,7 +31,10 @@ def test_bad_request_headers_refused(extra: dict[str, str]) -> None:
 header_names = st.text(
     alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=20
 ).filter(lambda name: name not in ("CONTENT_LENGTH", "SCGI", "CONTENT_TYPE"))
-header_values = st.text(alphabet=st.characters(blacklist_characters="\0"), max_size=40)
+# No lone surrogates: they cannot be encoded, and no real header holds one.
+header_values = st.text(
+    alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\0"), max_size=40
+)
 
 
 @given(
