@@ -6,6 +6,7 @@ import base64
 import contextlib
 import http.server
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -305,6 +306,27 @@ def test_http_stall_times_out(http_port: int) -> None:
     transport = transport_for(parse_url(f"http://127.0.0.1:{http_port}/stall"), timeout=0.5)
     with pytest.raises(RtorrentTimeout):
         transport.request(b"x", "text/xml")
+
+
+@pytest.mark.parametrize(("query", "verified"), [("", True), ("?verify=no", False)])
+def test_https_makes_its_tls_context_once(
+    http_port: int, monkeypatch: pytest.MonkeyPatch, query: str, verified: bool
+) -> None:
+    made: list[ssl.SSLContext] = []
+
+    def counting_context() -> ssl.SSLContext:
+        made.append(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        return made[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting_context)
+    transport = transport_for(parse_url(f"https://127.0.0.1:{http_port}/RPC2{query}"), timeout=5)
+    for _ in range(2):
+        # The server speaks plain HTTP: the handshake fails, and only as a TransportError.
+        with pytest.raises(TransportError):
+            transport.request(b"x", "text/xml")
+    assert len(made) == 1
+    assert (made[0].verify_mode == ssl.CERT_REQUIRED) is verified
+    assert made[0].check_hostname is verified
 
 
 def test_mock_transport_records_requests() -> None:

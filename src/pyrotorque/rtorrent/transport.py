@@ -190,6 +190,8 @@ class HttpTransport:
         self.endpoint = endpoint
         self.timeout = timeout
         self._auth: str | None = None
+        # Made on the first https request (it reads the CA store), then reused: no I/O here.
+        self._tls_context: ssl.SSLContext | None = None
         if endpoint.username is not None:
             token = f"{endpoint.username}:{endpoint.password or ''}".encode()
             self._auth = "Basic " + base64.b64encode(token).decode("ascii")
@@ -197,14 +199,20 @@ class HttpTransport:
     def _connection(self, deadline: _Deadline) -> http.client.HTTPConnection:
         endpoint = self.endpoint
         if endpoint.kind == "https":
-            context = ssl.create_default_context()
-            if not endpoint.verify_tls:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
             return http.client.HTTPSConnection(
-                endpoint.host, endpoint.port, timeout=deadline.remaining(), context=context
+                endpoint.host, endpoint.port, timeout=deadline.remaining(), context=self._tls()
             )
         return http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=deadline.remaining())
+
+    def _tls(self) -> ssl.SSLContext:
+        context = self._tls_context
+        if context is None:
+            context = ssl.create_default_context()
+            if not self.endpoint.verify_tls:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            self._tls_context = context
+        return context
 
     def request(self, body: bytes, content_type: str) -> bytes:
         """POST one request on a fresh connection and return the response body."""
