@@ -359,3 +359,10 @@ def test_known_command_is_never_renamed() -> None:
     client, _ = client_for(fake)
     assert len(client.d_multicall("main", ["d.hash"])) == 2
     assert "d.multicall2" in fake.seen and "d.multicall" not in fake.seen
+
+
+def test_unencodable_parameter_names_the_method_and_url() -> None:
+    client, transport = client_for(FakeRtorrent(), protocol="xml")
+    with pytest.raises(ProtocolError, match=r"d\.custom\.set.*scgi:///nowhere/rpc\.socket"):
+        client.call("d.custom.set", "A" * 40, "key", object())
+    assert transport.requests == []  # nothing was sent

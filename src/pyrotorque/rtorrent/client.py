@@ -182,7 +182,7 @@ class RtorrentClient:
         """Call one command with exactly ``params`` (global commands take ``""`` as the target)."""
         codec = self._codec()
         method = self._command(method)
-        body = self._encode(lambda: codec.encode_call(method, params))
+        body = self._encode(lambda: codec.encode_call(method, params), method)
         data = self._exchange(body, codec.content_type)
         return self._decode(lambda: codec.decode_response(data, method))
 
@@ -205,7 +205,7 @@ class RtorrentClient:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _multicall_with(self, codec: Codec, batch: Sequence[Call]) -> list[Any | FaultError]:
-        body = self._encode(lambda: codec.encode_multicall(batch))
+        body = self._encode(lambda: codec.encode_multicall(batch), "system.multicall")
         data = self._exchange(body, codec.content_type)
         results = self._decode(lambda: codec.decode_multicall(data, batch))
         if not isinstance(results, list) or len(results) != len(batch):
@@ -213,13 +213,13 @@ class RtorrentClient:
             raise ProtocolError(f"multicall of {len(batch)} calls got a mismatched answer ({self.url})")
         return results
 
-    def _encode(self, encode: Callable[[], bytes]) -> bytes:
+    def _encode(self, encode: Callable[[], bytes], method: str) -> bytes:
         try:
             return encode()
         except RtorrentError:
             raise
         except Exception as exc:  # e.g. a parameter type the codec cannot represent
-            raise ProtocolError(f"cannot encode the call: {exc!r}") from exc
+            raise ProtocolError(f"cannot encode the call of {method}: {exc!r} ({self.url})") from exc
 
     def _exchange(self, body: bytes, content_type: str) -> bytes:
         started = time.perf_counter()
