@@ -361,8 +361,8 @@ def test_known_command_is_never_renamed() -> None:
     assert "d.multicall2" in fake.seen and "d.multicall" not in fake.seen
 
 
-def test_unencodable_parameter_names_the_method_and_url() -> None:
+def test_unencodable_parameter_names_the_method() -> None:
     client, transport = client_for(FakeRtorrent(), protocol="xml")
-    with pytest.raises(ProtocolError, match=r"d\.custom\.set.*scgi:///nowhere/rpc\.socket"):
+    with pytest.raises(ProtocolError, match=r"d\.custom\.set"):
         client.call("d.custom.set", "A" * 40, "key", object())
     assert transport.requests == []  # nothing was sent
