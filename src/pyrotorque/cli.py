@@ -13,20 +13,22 @@ from pathlib import Path
 import pyrotorque
 from pyrotorque import daemon, logsetup
 from pyrotorque.errors import ConditionError, ConfigError, DaemonError, RtorrentError
+from pyrotorque.exitcodes import (
+    EXIT_CONFIG,
+    EXIT_IOERR,
+    EXIT_NO_MATCH,
+    EXIT_NOT_RUNNING,
+    EXIT_OK,
+    EXIT_SOFTWARE,
+    EXIT_TEMPFAIL,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+)
 from pyrotorque.pidfile import AlreadyRunning
 
 log = logging.getLogger(__name__)
 
 # Exit codes (documented in docs/cli.md); the sysexits values follow the original where it was sane.
-EXIT_OK = 0
-EXIT_NO_MATCH = 1
-EXIT_USAGE = 2
-EXIT_NOT_RUNNING = 3  # --status, as LSB init scripts say "program is not running"
-EXIT_UNAVAILABLE = 69  # rTorrent cannot be reached (--check, --run-once, --match)
-EXIT_SOFTWARE = 70  # a bug: an unexpected exception; the daemon failed while starting its jobs
-EXIT_IOERR = 74  # pid file or run/log directory trouble
-EXIT_TEMPFAIL = 75  # start refused (guard file missing, already running); --stop could not stop it
-EXIT_CONFIG = 78  # bad configuration: the message names key, file and line
 
 
 def build_parser() -> argparse.ArgumentParser:

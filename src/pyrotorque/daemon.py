@@ -36,6 +36,7 @@ from pyrotorque import logsetup
 from pyrotorque.config import BadValue, Config, job_configs, load_config, resolve_config_dir
 from pyrotorque.config.convert import parse_float
 from pyrotorque.errors import ConfigError, DaemonError
+from pyrotorque.exitcodes import EXIT_SOFTWARE
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.loader import build_job
 from pyrotorque.jobs.runner import TickRunner
@@ -318,7 +319,7 @@ def _detach(pid_file: PidFile) -> int | ReadyPipe:
         if report.startswith("ready"):
             return 0
         sys.stderr.write(f"pyrotorque: {report or 'the daemon died while starting, see its log'}\n")
-        return 70
+        return EXIT_SOFTWARE
     # The first child: a new session without a controlling terminal, then let go of it.
     os.close(read_fd)
     os.setsid()
@@ -416,7 +417,7 @@ class Daemon:
                 log.error("Starting the jobs failed: %s", exc, exc_info=not isinstance(exc, ConfigError))
                 if ready:
                     ready.report(f"starting the jobs failed: {exc}")
-                return 70
+                return EXIT_SOFTWARE
             log.info(
                 "pyrotorque started as process #%d with %d job(s), rTorrent at %s",
                 os.getpid(),
