@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from pyrotorque.config import BadValue, Config, Setting, parse_bool, split_schedule
 from pyrotorque.config.convert import parse_int
+from pyrotorque.config.jobs import parse_setting, schedule_setting
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,6 @@ IGNORED_SCHEDULER_KEYS = frozenset(
 )
 
 TimezoneArg = dt.tzinfo | str | None
-
-
-def _as_setting(schedule: Setting | str) -> Setting:
-    return schedule if isinstance(schedule, Setting) else Setting(schedule, "<schedule>")
 
 
 def _trigger_kwargs(setting: Setting, key: str) -> dict[str, Any]:
@@ -71,7 +68,7 @@ def parse_schedule(
 
     ``timezone`` is used unless the schedule has its own ``timezone=`` field (default: local time).
     """
-    setting = _as_setting(schedule)
+    setting = schedule_setting(schedule)
     kwargs = _trigger_kwargs(setting, key)
     if timezone is not None:
         kwargs.setdefault("timezone", timezone)
@@ -96,13 +93,7 @@ def next_fire_times(trigger: CronTrigger, count: int, start: dt.datetime) -> lis
 
 
 def _scheduler_value(settings: Mapping[str, Setting], key: str, parse: Any, default: Any) -> Any:
-    setting = settings.get(key)
-    if setting is None:
-        return default
-    try:
-        return parse(setting.value)
-    except BadValue as exc:
-        raise setting.error(str(exc), key) from None
+    return parse_setting(settings, key, parse, default, key=key)
 
 
 def _positive(setting_key: str, settings: Mapping[str, Setting], default: int) -> int:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pyrotorque.config.convert import BadValue, parse_bool
 from pyrotorque.config.ini import Setting
 from pyrotorque.config.loader import Config
 from pyrotorque.errors import ConfigError
+
+T = TypeVar("T")
 
 #: Keys every job has; they are handled by the daemon and never passed to the job's options.
 COMMON_KEYS = frozenset({"handler", "schedule", "active", "dry_run", "log_level"})
@@ -70,13 +72,25 @@ def _job_config(name: str, settings: dict[str, Setting], global_dry_run: bool) -
 
 
 def _flag(name: str, settings: Mapping[str, Setting], param: str, *, default: bool) -> bool:
+    return parse_setting(settings, param, parse_bool, default, key=f"job.{name}.{param}")
+
+
+def parse_setting(
+    settings: Mapping[str, Setting], param: str, parse: Callable[[str], T], default: T, *, key: str
+) -> T:
+    """``settings[param]`` converted by ``parse``, or ``default``; errors name ``key``, file and line."""
     setting = settings.get(param)
     if setting is None:
         return default
     try:
-        return parse_bool(setting.value)
+        return parse(setting.value)
     except BadValue as exc:
-        raise setting.error(str(exc), f"job.{name}.{param}") from None
+        raise setting.error(str(exc), key) from None
+
+
+def schedule_setting(schedule: Setting | str) -> Setting:
+    """A schedule as a Setting (a bare string, e.g. from tests or ``--check``, has no file)."""
+    return schedule if isinstance(schedule, Setting) else Setting(schedule, "<schedule>")
 
 
 def _log_level(name: str, setting: Setting | None) -> str | None:
@@ -94,7 +108,7 @@ def _log_level(name: str, setting: Setting | None) -> str | None:
 
 def split_schedule(schedule: Setting | str, key: str = "schedule") -> dict[str, str]:
     """Split ``'hour=12 "day=3rd sun"'`` into ``{"hour": "12", "day": "3rd sun"}`` (shell quoting)."""
-    setting = schedule if isinstance(schedule, Setting) else Setting(schedule, "<schedule>")
+    setting = schedule_setting(schedule)
     try:
         tokens = shlex.split(setting.value)
     except ValueError as exc:
