@@ -302,10 +302,23 @@ class RtorrentSandbox:
                         f"{self.socket_path} answered with PID {pid}, we started {self._process.pid}"
                     )
                 self.version = str(self.rpc("system.client_version"))
+                self._wait_for_session(deadline)
                 return
             if time.monotonic() > deadline:
                 raise SandboxError(f"rTorrent did not answer on {self.socket_path} within {timeout} s")
             time.sleep(0.01)
+
+    def _wait_for_session(self, deadline: float) -> None:
+        """Wait until every item saved in the session directory is loaded again.
+
+        rTorrent may answer on its socket before it has read all of its session back (seen on 0.16
+        under load), so a test right after a restart could otherwise miss items.
+        """
+        saved = len(list(self.session_dir.glob("*.torrent")))
+        while saved and len(self.item_hashes()) < saved:
+            if time.monotonic() > deadline:
+                raise SandboxError(f"rTorrent did not load its {saved} saved item(s) in time")
+            time.sleep(0.02)
 
     def _answering_pid(self) -> int | None:
         """The PID reported over the socket, or None while it does not answer yet."""
@@ -345,9 +358,24 @@ class RtorrentSandbox:
         self.stop()
 
     def restart(self, timeout: float = 20) -> Self:
-        """Stop (cleanly, so the session is saved) and start again with the same directory and port."""
+        """Save the session, stop and start again with the same directory and port."""
+        self.save_session()
         self.stop()
         return self.start(timeout)
+
+    def save_session(self, timeout: float = 10) -> None:
+        """Have rTorrent write every item's session files, and wait until they are on disk.
+
+        0.16 writes session files lazily and in the background (none right after ``load.raw``), and a
+        shutdown under load may not write them all: so a restart saves first, explicitly.
+        """
+        expected = len(self.item_hashes())
+        self.rpc("session.save")
+        deadline = time.monotonic() + timeout
+        while len(list(self.session_dir.glob("*.torrent"))) < expected:
+            if time.monotonic() > deadline:
+                raise SandboxError(f"rTorrent did not save its {expected} item(s) within {timeout} s")
+            time.sleep(0.02)
 
     def close(self) -> None:
         """Stop the daemon; for 0.16 also remove the sandbox directory inside the sid root."""
