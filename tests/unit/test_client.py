@@ -246,42 +246,30 @@ def test_forced_json_from_url() -> None:
     assert [content_type for _, content_type in transport.requests] == ["application/json"]
 
 
-def test_transport_error_drops_server_info() -> None:
+@pytest.mark.parametrize(
+    "failure",
+    [
+        TransportError("connection refused", "scgi:///nowhere"),
+        ProtocolError("bad SCGI response header line 'HTTP/1.1 200'"),
+    ],
+    ids=["transport", "garbled"],
+)
+def test_failed_exchange_drops_server_info(failure: RtorrentError) -> None:
     fake = FakeRtorrent("0.9.8")
-    down = threading.Event()
+    failing = threading.Event()
 
     def flaky(body: bytes, content_type: str) -> bytes:
-        if down.is_set():
-            raise TransportError("connection refused", "scgi:///nowhere")
+        if failing.is_set():
+            raise failure
         return fake(body, content_type)
 
     client, _ = client_for(flaky)
     assert client.server_info().client_version == (0, 9, 8)
-    down.set()
-    with pytest.raises(TransportError):
+    failing.set()
+    with pytest.raises(type(failure)):
         client.call("system.time_usec", "")
-    down.clear()
+    failing.clear()
     fake.version = "0.9.9"  # "restarted" as a newer rTorrent
-    assert client.server_info().client_version == (0, 9, 9)
-    assert client.stats.snapshot().failures == 1
-
-
-def test_protocol_error_from_the_transport_drops_server_info() -> None:
-    fake = FakeRtorrent("0.9.8")
-    garbled = threading.Event()
-
-    def flaky(body: bytes, content_type: str) -> bytes:
-        if garbled.is_set():
-            raise ProtocolError("bad SCGI response header line 'HTTP/1.1 200'")
-        return fake(body, content_type)
-
-    client, _ = client_for(flaky)
-    assert client.server_info().client_version == (0, 9, 8)
-    garbled.set()
-    with pytest.raises(ProtocolError):
-        client.call("system.time_usec", "")
-    garbled.clear()
-    fake.version = "0.9.9"
     assert client.server_info().client_version == (0, 9, 9)
     assert client.stats.snapshot().failures == 1
 
