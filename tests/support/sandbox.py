@@ -49,6 +49,13 @@ BATCH_BYTES = 1 << 20
 BATCH_ITEMS = 200
 # sockaddr_un.sun_path is 108 bytes including the NUL.
 _MAX_SOCKET_PATH = 107
+# The files rTorrent keeps per item in its session directory, after the 40-digit hash.
+_SESSION_SUFFIXES = frozenset({".torrent", ".torrent.rtorrent", ".torrent.libtorrent_resume"})
+
+
+def _saved_suffixes(names: AbstractSet[str], info_hash: str) -> set[str]:
+    """The session file suffixes present for one item, e.g. ``{".torrent", ".torrent.rtorrent"}``."""
+    return {name[len(info_hash) :] for name in names if name.startswith(info_hash)}
 
 
 class SandboxError(RuntimeError):
@@ -358,23 +365,32 @@ class RtorrentSandbox:
         self.stop()
 
     def restart(self, timeout: float = 20) -> Self:
-        """Save the session, stop and start again with the same directory and port."""
-        self.save_session()
+        """Wait for every item's session files, stop and start again with the same directory and port."""
+        self.wait_saved()
         self.stop()
         return self.start(timeout)
 
-    def save_session(self, timeout: float = 10) -> None:
-        """Have rTorrent write every item's session files, and wait until they are on disk.
+    def wait_saved(self, timeout: float = 10) -> None:
+        """Wait until rTorrent has written every item's session files, with no save half done.
 
-        0.16 writes session files lazily and in the background (none right after ``load.raw``), and a
-        shutdown under load may not write them all: so a restart saves first, explicitly.
+        Both lines save an item in full when it is inserted; 0.16 does it in the background, so the
+        files may appear a little after ``load.raw`` returns. This only waits and never asks for a
+        save: on 0.16 a save requested while that first one runs can lose the item's metafile copy
+        (see docs/compatibility.md).
         """
-        expected = len(self.item_hashes())
-        self.rpc("session.save")
+        hashes = self.item_hashes()
         deadline = time.monotonic() + timeout
-        while len(list(self.session_dir.glob("*.torrent"))) < expected:
+        while True:
+            names = {path.name for path in self.session_dir.iterdir()}
+            missing = [h for h in hashes if not _saved_suffixes(names, h) >= _SESSION_SUFFIXES]
+            pending = sorted(name for name in names if name.endswith(".new"))
+            if not missing and not pending:
+                return
             if time.monotonic() > deadline:
-                raise SandboxError(f"rTorrent did not save its {expected} item(s) within {timeout} s")
+                raise SandboxError(
+                    f"rTorrent did not save {len(missing)} of {len(hashes)} item(s) within {timeout} s"
+                    f" (unfinished: {', '.join(pending) or 'none'})"
+                )
             time.sleep(0.02)
 
     def close(self) -> None:
