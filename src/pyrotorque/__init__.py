@@ -13,10 +13,12 @@ from pyrotorque.errors import (
     FaultError,
     HashNotFound,
     JobLoadError,
+    MetafileError,
     ProtocolError,
     PyrotorqueError,
     RtorrentError,
     RtorrentTimeout,
+    TemplateError,
     TransportError,
 )
 from pyrotorque.jobs.base import Job, JobContext, NoOptions
@@ -32,11 +34,13 @@ __all__ = [
     "Job",
     "JobContext",
     "JobLoadError",
+    "MetafileError",
     "NoOptions",
     "ProtocolError",
     "PyrotorqueError",
     "RtorrentError",
     "RtorrentTimeout",
+    "TemplateError",
     "TransportError",
     "__version__",
 ]

@@ -7,6 +7,8 @@
      ├── JobLoadError         a job handler that cannot be imported or built
      ├── ConditionError       bad filter condition: names the position of the offending token
      ├── DaemonError          process control: pid file, guard file, already running
+ ├── MetafileError        a .torrent file that cannot be read or is not a valid metafile
+ ├── TemplateError        a templated load command that cannot be parsed or expanded
      └── RtorrentError        anything that went wrong talking to rTorrent
           ├── TransportError  could not connect, send or receive (names the URL)
           │    └── RtorrentTimeout   no answer within the configured timeout
@@ -71,6 +73,14 @@ class ConditionError(PyrotorqueError):
 
 class DaemonError(PyrotorqueError):
     """Process control failed: guard file missing, already running, pid file trouble."""
+
+
+class MetafileError(PyrotorqueError):
+    """A metafile cannot be read or is not valid bencoded torrent metadata; names the file."""
+
+
+class TemplateError(PyrotorqueError):
+    """A templated command cannot be parsed or expanded; names the command."""
 
 
 class RtorrentError(PyrotorqueError):
