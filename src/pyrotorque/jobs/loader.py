@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from pyrotorque.config import JobConfig, build_options, legacy_params
+from pyrotorque.config import Config, JobConfig, build_options, job_configs, legacy_params
 from pyrotorque.errors import ConditionError, ConfigError, JobLoadError
 from pyrotorque.jobs.base import Job, JobContext
 
@@ -32,6 +32,24 @@ BUILTIN_HANDLERS: Mapping[str, str] = {
     "pyrocore.torrent.watch:TreeWatch": _TREEWATCH,
     "pyrocore.daemon.exporter:RtorrentExporter": _EXPORTER,
 }
+
+
+QUEUE_HANDLER = _QUEUE
+
+
+def handler_reference(handler: str) -> str:
+    """The ``package.module:Class`` a handler setting names (built-in short and pyrocore names mapped)."""
+    name = handler.strip()
+    return BUILTIN_HANDLERS.get(name, name)
+
+
+def active_jobs_with_handler(config: Config, reference: str) -> list[str]:
+    """Names of the active jobs whose handler is ``reference``, e.g. every queue to wake after a load."""
+    return [
+        job.name
+        for job in job_configs(config)
+        if job.active and handler_reference(str(job.handler.value)) == reference
+    ]
 
 
 class LegacyJob(Job):
@@ -69,8 +87,7 @@ def _error(job: JobConfig, message: str) -> JobLoadError:
 
 def import_handler(job: JobConfig) -> type[Any]:
     """Import the class named by the job's handler; JobLoadError if it cannot be found."""
-    name = str(job.handler.value).strip()
-    reference = BUILTIN_HANDLERS.get(name, name)
+    reference = handler_reference(str(job.handler.value))
     module_name, colon, attr_path = reference.partition(":")
     if not colon or not module_name or not attr_path:
         raise _error(job, "expected 'package.module:ClassName' or a built-in handler name")
