@@ -45,8 +45,11 @@ __all__ = [
 # rTorrent's parser never treats specially, and everything outside ASCII (rTorrent parses bytes,
 # and no byte of a multi-byte UTF-8 sequence is special). Every other character gets a backslash.
 _NEEDS_BACKSLASH: Final = re.compile(r"[^A-Za-z0-9._\-/+@:%~\x80-\U0010ffff]")
-# What XML 1.0 cannot carry at all (0.9.8 only speaks XML-RPC); NUL would also end the command.
-_UNSENDABLE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What cannot reach rTorrent as sent: what XML 1.0 cannot carry at all (0.9.8 only speaks
+# XML-RPC; NUL would also end the command), and CR, which 0.9.8 turns into LF (measured, even as a
+# plain RPC parameter sent as "&#13;"), and characters beyond U+FFFF, which make 0.9.8's XML-RPC
+# parser refuse the whole call (fault -503, so the item would not load at all).
+_UNSENDABLE: Final = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe-\U0010ffff]")
 # Markers around each substituted value while a command is rendered; both are unsendable, so no
 # value can contain them, and template text containing them is refused when it is parsed.
 _VALUE_START: Final = "\x01"
@@ -60,7 +63,8 @@ def rtorrent_escape(value: str) -> str:
 
     Every ASCII character except letters, digits and ``._-/+@:%~`` gets a backslash; this works
     unquoted and inside double quotes alike. Raises TemplateError for characters that cannot be
-    sent at all (NUL and the other C0 controls but tab, newline and CR; lone surrogates).
+    sent at all (NUL and the other C0 controls but tab and newline, CR included; lone surrogates; anything
+    beyond U+FFFD, such as emoji).
     """
     bad = _UNSENDABLE.search(value)
     if bad is not None:
@@ -83,10 +87,29 @@ def _marked(value: Any) -> str:
     return _VALUE_START + rtorrent_escape(value if isinstance(value, str) else str(value)) + _VALUE_END
 
 
+def _is_escaped(text: str, index: int) -> bool:
+    """True when ``text[index]`` follows an odd number of backslashes."""
+    start = index
+    while start > 0 and text[start - 1] == "\\":
+        start -= 1
+    return (index - start) % 2 == 1
+
+
 def _begins_argument(rendered: str) -> bool:
-    """True when text appended to ``rendered`` may be the start of an rTorrent argument."""
-    before = rendered.rstrip(' \t"')
-    return not before or before[-1] in _ARGUMENT_OPENERS
+    """True when text appended to ``rendered`` may be the start of an rTorrent argument.
+
+    Conservative: blanks and quotes before it are skipped, and any unescaped ``= , { ( ;`` or
+    newline counts as an opener (also the ``=`` inside ``key=value`` data).
+    """
+    end = len(rendered)
+    while end:
+        char = rendered[end - 1]
+        if _is_escaped(rendered, end - 1):
+            return False
+        if char not in ' \t"':
+            return char in _ARGUMENT_OPENERS
+        end -= 1
+    return True
 
 
 def _unmark(marked: str) -> str:
