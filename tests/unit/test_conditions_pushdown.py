@@ -296,7 +296,8 @@ def test_filter_keeps_exactly_what_the_pushed_terms_keep(condition: str, rows: l
 
 def test_pushable_fields_are_covered() -> None:
     assert {
-        "is_open", "is_active", "is_complete", "is_ignored", "is_private", "is_multi_file",
+        "is_open", "is_active", "is_started", "is_hashing", "is_complete", "is_ignored", "is_private",
+        "is_multi_file",
         "prio", "size", "fno", "up", "down", "uploaded", "ratio", "message",
     } == PUSHABLE_FIELDS  # fmt: skip
 

@@ -247,6 +247,8 @@ _STATIC: Final = (
     _f("is_ignored", "bool", ("d.ignore_commands",), _bool, "ignores commands (ratio handling etc.)"),
     _f("is_open", "bool", ("d.is_open",), _bool, "is open"),
     _f("is_active", "bool", ("d.is_active",), _bool, "is active (started and not paused)"),
+    _f("is_started", "bool", ("d.state",), _bool, "started (also while paused or hash-checking)"),
+    _f("is_hashing", "bool", ("d.hashing",), _bool, "a hash check runs or is queued"),
     _f("is_complete", "bool", ("d.complete",), _bool, "all data is downloaded"),
     _f("is_private", "bool", ("d.is_private",), _bool, "private flag of the metafile"),
     _f("is_multi_file", "bool", ("d.is_multi_file",), _bool, "has a directory of files"),

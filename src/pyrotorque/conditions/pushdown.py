@@ -35,6 +35,8 @@ __all__ = ["PUSHABLE_FIELDS", "PushedFilter", "push_down"]
 _BOOL_FIELDS: Final = {
     "is_open": "d.is_open",
     "is_active": "d.is_active",
+    "is_started": "d.state",
+    "is_hashing": "d.hashing",
     "is_complete": "d.complete",
     "is_ignored": "d.ignore_commands",
     "is_private": "d.is_private",

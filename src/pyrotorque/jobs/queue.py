@@ -1,0 +1,208 @@
+"""QueueManager (``job.queue``): start stopped items, a few at a time, while few enough are downloading.
+
+Each tick, cheapest question first:
+
+1. Is the intermission since the last batch over?  (no RPC at all while it is not)
+2. How many items are downloading?  One fetch, filtered by rTorrent to active incomplete items.
+3. Is a slot free?  If not, stop here: the (large) set of stopped items is never fetched in vain.
+4. Which stopped items may start?  One fetch filtered by ``queue_startable_base`` and ``startable``,
+   sorted by ``sort_fields``; the first few are started with one ``system.multicall``.
+
+The queue never stops anything: ``downloading_max`` is the queue's length, not a limit enforced on
+items started by hand (docs/queue.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pyrotorque.conditions import Item, ItemQuery, announce_alias, parse_condition, parse_sort_fields
+from pyrotorque.config.options import option
+from pyrotorque.errors import ConditionError, FaultError
+from pyrotorque.jobs.base import Job, JobContext
+
+#: Always ANDed in front of ``downloading``: what "downloading" means at all. Besides active incomplete
+#: items (the original's definition), a started item still in its hash check holds its slot: checking
+#: existing data can take minutes, and the original started another item on every tick meanwhile.
+DOWNLOADING_BASE = "is_complete=0 [ is_active=1 OR [ is_started=1 is_hashing=1 ] ]"
+#: Used when ``[TORQUE] queue_startable_base`` is missing (it is in the package defaults).
+STARTABLE_BASE = "is_open=no is_active=no is_complete=no"
+#: The view both queries read; every item is in it.
+VIEW = "main"
+
+
+def _condition_problem(text: str) -> str | None:
+    """Why ``text`` is not a valid condition (with the position), or None."""
+    if not text.strip():
+        return None
+    try:
+        parse_condition(text)
+    except ConditionError as exc:
+        return f"bad condition: {exc}"
+    return None
+
+
+def _required_condition_problem(text: str) -> str | None:
+    return "must not be empty" if not text.strip() else _condition_problem(text)
+
+
+def _sort_problem(text: str) -> str | None:
+    try:
+        parse_sort_fields(text)
+    except ConditionError as exc:
+        return f"bad sort order: {exc}"
+    return None
+
+
+@dataclass(frozen=True)
+class QueueOptions:
+    """The ``job.queue.*`` keys; defaults equal the package's torque.ini."""
+
+    quiet: bool = False
+    sort_fields: str = option("-prio, loaded, name", check=_sort_problem)
+    downloading_min: int = option(1, minimum=0)
+    downloading_max: int = option(9, minimum=0)
+    start_at_once: int = option(1, minimum=0)
+    intermission: float = option(0.0, minimum=0)
+    startable: str = option(
+        "is_ignored=no done=0 message=/^$|ghost/ prio>0", check=_required_condition_problem
+    )
+    downloading: str = option("", check=_condition_problem)
+
+
+def slots(downloading: int, options: QueueOptions) -> int:
+    """How many items one tick may start while ``downloading`` items run (before looking at candidates).
+
+    ``downloading_min`` beats ``start_at_once`` and ``downloading_max``: below the minimum an item starts
+    regardless of the maximum; otherwise only while fewer than ``downloading_max`` run. Each start counts.
+    """
+    allowed = max(options.start_at_once, options.downloading_min - downloading)
+    count = 0
+    while count < allowed:
+        running = downloading + count
+        if running >= options.downloading_min and running >= options.downloading_max:
+            break
+        count += 1
+    return count
+
+
+class QueueManager(Job):
+    """Starts startable items in ``sort_fields`` order while fewer than ``downloading_max`` download."""
+
+    Options = QueueOptions
+
+    def __init__(self, context: JobContext, options: QueueOptions) -> None:
+        super().__init__(context, options)
+        self.options: QueueOptions = options
+        base = self._startable_base(context)
+        startable = parse_condition(f"[ {base} ] [ {options.startable} ]")
+        downloading_text = DOWNLOADING_BASE
+        if options.downloading.strip():
+            downloading_text += f" [ {options.downloading} ]"
+        downloading = parse_condition(downloading_text)
+        aliases = context.config.announce_aliases()
+        self.aliases = aliases
+        self.startable_query = ItemQuery(startable, options.sort_fields, aliases)
+        self.downloading_query = ItemQuery(downloading, aliases=aliases)
+        self.last_start = 0.0
+
+    @staticmethod
+    def _startable_base(context: JobContext) -> str:
+        """``[TORQUE] queue_startable_base``, checked; a bad one names its file and line."""
+        setting = context.config.torque.get("queue_startable_base")
+        if setting is None:
+            return STARTABLE_BASE
+        text = str(setting.value)
+        if problem := _condition_problem(text):
+            raise setting.error(problem, "queue_startable_base")
+        return text if text.strip() else STARTABLE_BASE
+
+    def start(self) -> None:
+        """Log the conditions in canonical form, so users see how their text was read."""
+        self.log.info(
+            "Startable matcher for %r is: [ %s ]", self.context.name, self.startable_query.condition
+        )
+        self.log.info(
+            "Downloading matcher for %r is: [ %s ]", self.context.name, self.downloading_query.condition
+        )
+
+    def run(self) -> None:
+        """One tick: maybe start a few items."""
+        now = self.context.clock()
+        if now < self.last_start:  # the clock went backwards
+            self.last_start = now
+        left = self.last_start + self.options.intermission - now
+        if left >= 1:
+            self.log.debug(
+                "Delaying starts due to %ss intermission, %ds left", self.options.intermission, int(left)
+            )
+            return
+
+        client = self.context.client
+        downloading = len(self.downloading_query.fetch(client, VIEW, now=now))
+        free = slots(downloading, self.options)
+        if not free:
+            self.log.debug(
+                "Already downloading %d item(s) out of %d max", downloading, self.options.downloading_max
+            )
+            return
+
+        startable = self.startable_query.fetch(client, VIEW, now=now)
+        if not startable:
+            self.log.debug("No startable items; %d item(s) downloading", downloading)
+            return
+        chosen = startable[:free]
+        if len(startable) > free:
+            self.log.debug(
+                "Only starting %d item(s) in this run, %d more could be started",
+                free,
+                len(startable) - free,
+            )
+        if downloading < self.options.downloading_min:
+            self.log.debug(
+                "Catching up from %d to a minimum of %d downloading item(s)",
+                downloading,
+                self.options.downloading_min,
+            )
+        self.last_start = now
+        self._start(chosen)
+
+    def _start(self, items: list[Item]) -> None:
+        """Start ``items`` with one multicall; a fault for one item does not stop the others."""
+        client = self.context.client
+        aliases = self._aliases(items)
+        verb = "WOULD start" if self.context.dry_run else "Starting"
+        for item, alias in zip(items, aliases, strict=True):
+            self.log.info("%s %r [%s, #%s]", verb, item.name, alias, item.hash)
+        if self.context.dry_run:
+            return
+        results = client.multicall([("d.start", (item.hash,)) for item in items])
+        started: list[tuple[Item, str]] = []
+        for item, alias, result in zip(items, aliases, results, strict=True):
+            if isinstance(result, FaultError):
+                self.log.error("While starting %r #%s: %s", item.name, item.hash, result)
+            else:
+                started.append((item, alias))
+        if started and not self.options.quiet:
+            self._announce(started)
+
+    def _aliases(self, items: list[Item]) -> list[str]:
+        """The tracker alias of each item, from its first tracker (one multicall; "" when unknown)."""
+        urls = self.context.client.multicall([("t.url", (f"{item.hash}:t0",)) for item in items])
+        return [
+            "" if isinstance(url, FaultError) or not url else announce_alias(str(url), self.aliases)
+            for url in urls
+        ]
+
+    def _announce(self, started: list[tuple[Item, str]]) -> None:
+        """Say in rTorrent's own log what was started; names travel as data, never as commands."""
+        client = self.context.client
+        if not client.server_info().has("print"):
+            return
+        calls: list[tuple[str, tuple[Any, ...]]] = [
+            ("print", ("", f"QueueManager: Started {item.name!r} {{{alias}}}")) for item, alias in started
+        ]
+        for result in client.multicall(calls):
+            if isinstance(result, FaultError):
+                self.log.debug("Could not write to rTorrent's log: %s", result)
