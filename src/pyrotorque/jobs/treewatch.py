@@ -1,0 +1,418 @@
+"""TreeWatch (``job.treewatch``): load new metafiles from folder trees into rTorrent as they appear.
+
+inotify reports files closed after writing or moved in (``treewatch_inotify``); a scan of the whole
+tree at start and on every scheduled run catches what events missed (daemon down, network file
+systems, overflows). Each metafile is read, checked (``pyrotorque.metafile``), compared with the
+items rTorrent has, and sent as bytes with ``load.raw*`` plus its tie, the rendered ``cmd.*``
+commands and the priority the load mode table asks for (``treewatch_plan``). Nothing is ever deleted
+or renamed: a bad file is reported once and left alone until it changes, and a file that could not
+be loaded because rTorrent was away stays pending and is retried. docs/treewatch.md has the details.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyrotorque.config.options import option
+from pyrotorque.errors import ConfigError, HashNotFound, MetafileError, RtorrentError, TemplateError
+from pyrotorque.jobs.base import Job, JobContext
+from pyrotorque.jobs.loader import QUEUE_HANDLER, active_jobs_with_handler
+from pyrotorque.jobs.treewatch_inotify import TreeWatcher
+from pyrotorque.jobs.treewatch_plan import (
+    LoadPlan,
+    estimated_request_size,
+    is_metafile_name,
+    path_is_loadable,
+    path_load_call,
+    plan_load,
+    post_load_commands,
+    raw_load_call,
+    request_cap,
+)
+from pyrotorque.jobs.treewatch_scan import Candidate, FileStamp, Outcome, SeenFiles, walk_metafiles
+from pyrotorque.jobs.watch_template import LoadCommand, path_flags, rtorrent_escape, template_namespace
+from pyrotorque.metafile import Metafile, read_metafile
+
+#: A file changed this recently may still be written to; a scan leaves it for its event or a retry.
+SETTLE_SECONDS = 5.0
+#: Pending loads are retried after this delay, doubling up to RETRY_MAX while rTorrent stays away.
+RETRY_FIRST = 2.0
+RETRY_MAX = 60.0
+#: How long to wait for rTorrent to show a loaded item (0.9.8 queues load.raw and answers at once).
+VERIFY_TIMEOUT = 5.0
+_VERIFY_FIRST_POLL = 0.01
+
+
+def split_roots(text: str) -> tuple[Path, ...]:
+    """The ``:``-separated roots of a ``path`` setting, absolute, ``~`` expanded, duplicates dropped."""
+    roots: dict[Path, None] = {}
+    for part in text.split(":"):
+        if part.strip():
+            expanded = os.path.expanduser(part.strip()).rstrip("/") or "/"
+            roots[Path(os.path.abspath(expanded))] = None
+    return tuple(roots)
+
+
+def _roots_problem(text: str) -> str | None:
+    """Option check of ``path``: every root must be a directory (an empty path is checked by the job)."""
+    for root in split_roots(text):
+        if not root.is_dir():
+            return f"{str(root)!r} is not a directory"
+    return None
+
+
+@dataclass(frozen=True)
+class TreeWatchOptions:
+    """The ``job.NAME.*`` keys of a tree watch (package defaults in torque.ini)."""
+
+    path: str = option("", check=_roots_problem, help="root folder(s) to watch, ':'-separated")
+    load_mode: str = option("normal", help="'start' or 'started' loads items started")
+    queued: bool = option(False, help="leave starting to the queue job")
+    quiet: bool = option(False, help="do not announce loads in rTorrent's log")
+    trace_inotify: bool = option(False, help="log every inotify event at DEBUG level")
+    cmd: dict[str, str] = field(default_factory=dict)  # extra load commands, applied sorted by NAME
+
+
+class TreeWatch(Job):
+    """Loads metafiles that appear below the configured roots, at once (inotify) and by periodic scans."""
+
+    Options = TreeWatchOptions
+
+    def __init__(self, context: JobContext, options: TreeWatchOptions) -> None:
+        super().__init__(context, options)
+        self.roots = split_roots(options.path)
+        if not self.roots:
+            raise self._config_error("path", "must name the folder(s) to watch when the job is active")
+        self.commands = [self._parse_command(name, text) for name, text in sorted(options.cmd.items())]
+        self.seen = SeenFiles()
+        self._lock = threading.RLock()
+        self._pending: dict[Path, Path] = {}  # path -> its root, waiting for rTorrent (or to settle)
+        self._retry_at: float | None = None
+        self._retry_delay = RETRY_FIRST
+        self._rtorrent_away = False
+        self._watcher: TreeWatcher | None = None
+        self._queue_jobs = active_jobs_with_handler(context.config, QUEUE_HANDLER)
+
+    def _config_error(self, key: str, message: str) -> ConfigError:
+        full_key = f"job.{self.context.name}.{key}"
+        setting = self.context.config.torque.get(full_key)
+        if setting is not None:
+            return setting.error(message, full_key)
+        return ConfigError(message, key=full_key)
+
+    def _parse_command(self, name: str, text: str) -> LoadCommand:
+        key = f"job.{self.context.name}.cmd.{name}"
+        try:
+            return LoadCommand.parse(key, text, config_dir=self.context.config.config_dir)
+        except TemplateError as exc:
+            raise self._config_error(f"cmd.{name}", str(exc)) from None
+
+    # -- life cycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the inotify thread; it scans the trees once, then follows their events."""
+        if self._watcher is not None:
+            return
+        watcher = TreeWatcher(self.roots, self, self.log, trace=self.options.trace_inotify)
+        try:
+            watcher.start()
+        except OSError as exc:
+            self.log.error("Cannot use inotify (%s); new metafiles are found by the scheduled scan only", exc)
+            return
+        self._watcher = watcher
+
+    def stop(self) -> None:
+        """Stop the inotify thread; safe to call more than once."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def run(self) -> None:
+        """The scheduled reconciliation: scan the trees and load what is not loaded yet."""
+        self._scan(self.roots, raise_errors=True)
+
+    # -- events from the watcher thread ---------------------------------------------------------------
+
+    def file_changed(self, path: Path, root: Path) -> None:
+        """A file was written or moved in: load it if it is a metafile (and retry what is pending)."""
+        if not is_metafile_name(path.name):
+            return
+        try:
+            stat = path.stat()
+        except OSError:
+            return  # gone again already (a temporary file renamed away)
+        if stat.st_size == 0:
+            self.log.debug("Ignoring empty file %r (a placeholder; its final write comes later)", str(path))
+            return
+        with self._lock:
+            batch = [Candidate(path, root, FileStamp.of(stat)), *self._pending_candidates(exclude=path)]
+            self._process(batch)
+
+    def directory_added(self, path: Path, root: Path) -> None:
+        """A directory was created or moved in: load the metafiles already inside it."""
+        self._scan((path,), root=root)
+
+    def rescan(self) -> None:
+        """A full scan (at start, and when inotify lost events)."""
+        self._scan(self.roots)
+
+    def next_wakeup(self) -> float | None:
+        """When the watcher thread should call ``idle()`` to retry pending files."""
+        return self._retry_at if self._pending else None
+
+    def idle(self) -> None:
+        """Retry the pending files."""
+        with self._lock:
+            self._process(self._pending_candidates())
+
+    # -- finding and processing files -------------------------------------------------------------------
+
+    def _scan(self, tops: Iterable[Path], *, root: Path | None = None, raise_errors: bool = False) -> None:
+        """Look at every metafile below ``tops``; load the new ones; forget files that are gone."""
+        started = time.monotonic()
+        errors: list[OSError] = []
+        with self._lock:
+            found: list[Candidate] = []
+            for top in tops:
+                found.extend(walk_metafiles(root or top, errors.append, top=top))
+            if root is None:  # a whole-tree scan: drop what we know of files that are gone
+                self.seen.keep_only(candidate.path for candidate in found)
+            fresh = [
+                c for c in found if self.seen.settled(c.path, c.stamp) is None and c.path not in self._pending
+            ]
+            now = time.time()
+            settling = [c for c in fresh if now - c.stamp.mtime_ns / 1e9 < SETTLE_SECONDS]
+            ready = [c for c in fresh if c not in settling] + self._pending_candidates()
+            for candidate in settling:
+                self._add_pending(candidate)
+            self.log.debug(
+                "Scanned %d metafile(s) below %s in %.0f ms: %d new, %d still being written, %d pending",
+                len(found),
+                ", ".join(map(str, tops)),
+                (time.monotonic() - started) * 1000,
+                len(ready),
+                len(settling),
+                len(self._pending),
+            )
+            for error in errors[:3]:
+                self.log.warning("Cannot look at %r in the watch tree: %s", error.filename, error.strerror)
+            self._process(ready, raise_errors=raise_errors)
+
+    def _pending_candidates(self, exclude: Path | None = None) -> list[Candidate]:
+        """The pending files that still exist, with fresh stamps; vanished ones are dropped."""
+        candidates = []
+        for path, root in list(self._pending.items()):
+            if path == exclude:
+                continue
+            try:
+                stat = path.stat()
+            except OSError:
+                self.log.debug("Pending metafile %r is gone", str(path))
+                del self._pending[path]
+                continue
+            candidates.append(Candidate(path, root, FileStamp.of(stat)))
+        return candidates
+
+    def _process(self, candidates: list[Candidate], *, raise_errors: bool = False) -> None:
+        """Load each candidate unless unchanged since its last outcome; RPC errors keep it pending."""
+        todo = [c for c in candidates if self.seen.settled(c.path, c.stamp) is None]
+        for candidate in candidates:
+            if candidate not in todo:
+                self._pending.pop(candidate.path, None)
+        if not todo:
+            return
+        loaded: set[str] | None = None
+        try:
+            if len(todo) > 1:  # one request for the whole loaded set instead of one per file
+                loaded = {str(row[0]).upper() for row in self.context.client.d_multicall("main", ["d.hash"])}
+            for candidate in todo:
+                self._handle(candidate, loaded)
+        except RtorrentError as exc:
+            for left in todo:
+                if left.path not in self._pending and self.seen.settled(left.path, left.stamp) is None:
+                    self._add_pending(left)
+            self._note_rtorrent_away(exc)
+            if raise_errors:
+                raise
+            return
+        self._note_rtorrent_back()
+
+    def _add_pending(self, candidate: Candidate) -> None:
+        self._pending[candidate.path] = candidate.root
+        if self._retry_at is None:
+            self._retry_at = time.monotonic() + self._retry_delay
+
+    def _note_rtorrent_away(self, exc: RtorrentError) -> None:
+        if not self._rtorrent_away:
+            self._rtorrent_away = True
+            self.log.warning(
+                "Cannot load metafiles now (%s); %d file(s) stay pending and are retried",
+                exc,
+                len(self._pending),
+            )
+        else:
+            self.log.debug("Still cannot load %d pending metafile(s): %s", len(self._pending), exc)
+        self._retry_delay = min(self._retry_delay * 2, RETRY_MAX)
+        self._retry_at = time.monotonic() + self._retry_delay
+
+    def _note_rtorrent_back(self) -> None:
+        if self._rtorrent_away:
+            self._rtorrent_away = False
+            self.log.info("Loading metafiles works again")
+        self._retry_delay = RETRY_FIRST
+        self._retry_at = time.monotonic() + RETRY_FIRST if self._pending else None
+
+    # -- one file ---------------------------------------------------------------------------------------
+
+    def _handle(self, candidate: Candidate, loaded: set[str] | None) -> None:
+        """Read, check and load one metafile; RtorrentError leaves it to the caller (pending)."""
+        path = candidate.path
+        try:
+            metafile = read_metafile(path)
+        except MetafileError as exc:
+            self.log.error("%s; the file is left as it is and tried again when it changes", exc)
+            self._settle(candidate, Outcome.INVALID)
+            return
+        if self._is_loaded(metafile.info_hash, loaded):
+            self.log.info("Already loaded: %r (#%s) from %r", metafile.name, metafile.info_hash, str(path))
+            self._settle(candidate, Outcome.ALREADY_LOADED, metafile.info_hash)
+            return
+        plan = plan_load(self.options.load_mode, self.options.queued, path_flags(path, candidate.root))
+        rendered = self._render_commands(metafile, candidate)
+        if self.context.dry_run:
+            self.log.info("WOULD load %r from %r %s", metafile.name, str(path), plan.state)
+            self.log.debug("WOULD send commands %r", rendered)
+            self._settle(candidate, Outcome.DRY_RUN, metafile.info_hash)
+            return
+        outcome = self._load(metafile, path, plan, rendered)
+        self._settle(candidate, outcome, metafile.info_hash)
+        if outcome is Outcome.LOADED:
+            if loaded is not None:
+                loaded.add(metafile.info_hash)
+            self._after_load(metafile, path, plan)
+
+    def _settle(self, candidate: Candidate, outcome: Outcome, info_hash: str = "") -> None:
+        self.seen.record(candidate.path, candidate.stamp, outcome, info_hash)
+        self._pending.pop(candidate.path, None)
+
+    def _is_loaded(self, info_hash: str, loaded: set[str] | None) -> bool:
+        if loaded is not None:
+            return info_hash in loaded
+        try:
+            self.context.client.call("d.hash", info_hash)
+        except HashNotFound:
+            return False
+        return True
+
+    def _render_commands(self, metafile: Metafile, candidate: Candidate) -> list[str]:
+        """The ``cmd.*`` commands for this file, sorted by name; a failing one is skipped with an ERROR."""
+        if not self.commands:
+            return []
+        namespace = template_namespace(
+            metafile, candidate.path, candidate.root, self.roots, self.context.config.announce_aliases()
+        )
+        rendered = []
+        for command in self.commands:
+            try:
+                text = command.render(namespace)
+            except TemplateError as exc:
+                self.log.error(
+                    "While expanding a load command for %r, skipped it: %s", str(candidate.path), exc
+                )
+                continue
+            if text:
+                namespace["commands"].append(text)
+                rendered.append(text)
+        return rendered
+
+    def _tie_command(self, path: Path) -> list[str]:
+        try:
+            return [f"d.tied_to_file.set={rtorrent_escape(str(path))}"]
+        except TemplateError as exc:
+            self.log.warning("Loading %r without tying the item to it: %s", str(path), exc)
+            return []
+
+    def _load(self, metafile: Metafile, path: Path, plan: LoadPlan, rendered: list[str]) -> Outcome:
+        """Send the load request (by bytes, or by path when too big) and wait for the item to appear."""
+        client = self.context.client
+        info = client.server_info()
+        verbose = info.has("load.raw_verbose")
+        commands = post_load_commands(plan, rendered)
+        raw_commands = [*self._tie_command(path), *commands]
+        cap = request_cap(info.client_version)
+        size = estimated_request_size(metafile.data, raw_commands)
+        if size <= cap:
+            method, params = raw_load_call(plan, metafile.data, raw_commands, verbose=verbose)
+            how = ""
+        elif path_is_loadable(str(path)):
+            method, params = path_load_call(plan, str(path), commands, verbose=verbose)
+            how = " by path (too big to send)"
+        else:
+            self.log.error(
+                "Cannot load %r: its request would be about %d bytes, above the %d bytes rTorrent %s accepts,"
+                " and its path cannot be loaded by name (it contains glob or quote characters); rename it",
+                str(path),
+                size,
+                cap,
+                info.client_version_text,
+            )
+            return Outcome.TOO_BIG
+        self.log.debug("Loading %r%s with %s and commands %r", str(path), how, method, params[2:])
+        client.call(method, *params)
+        if self._wait_until_loaded(metafile.info_hash):
+            self.log.info("Loaded %r from %r%s %s", metafile.name, str(path), how, plan.state)
+            return Outcome.LOADED
+        if how:
+            self.log.error(
+                "rTorrent did not load %r: the metafile is too big to send (about %d bytes, limit %d on"
+                " rTorrent %s) and rTorrent could not read it at that path"
+                " (is the watch tree visible to rTorrent under the same path?)",
+                str(path),
+                size,
+                cap,
+                info.client_version_text,
+            )
+            return Outcome.TOO_BIG
+        self.log.error(
+            "rTorrent did not load %r (#%s) from %r within %.0f s; see rTorrent's log",
+            metafile.name,
+            metafile.info_hash,
+            str(path),
+            VERIFY_TIMEOUT,
+        )
+        return Outcome.NOT_LOADED
+
+    def _wait_until_loaded(self, info_hash: str) -> bool:
+        deadline = time.monotonic() + VERIFY_TIMEOUT
+        pause = _VERIFY_FIRST_POLL
+        while True:
+            try:
+                self.context.client.call("d.hash", info_hash)
+                return True
+            except HashNotFound:
+                if time.monotonic() >= deadline:
+                    return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+
+    def _after_load(self, metafile: Metafile, path: Path, plan: LoadPlan) -> None:
+        """Announce the load in rTorrent's log and wake the queue jobs when the item waits for them."""
+        if plan.queued:
+            for name in self._queue_jobs:
+                self.context.wake(name)
+        if self.options.quiet:
+            return
+        client = self.context.client
+        if not client.server_info().has("print"):
+            return
+        try:
+            client.call(
+                "print", "", "TreeWatch: Loaded '", metafile.name, "' from '", str(path), f"' {plan.state}"
+            )
+        except RtorrentError as exc:  # the item is loaded; a lost announcement is not worth a retry
+            self.log.warning("Could not announce %r in rTorrent's log: %s", metafile.name, exc)

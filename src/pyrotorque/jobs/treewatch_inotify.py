@@ -1,0 +1,215 @@
+"""The inotify side of the tree watch: one daemon thread that watches every directory of the trees.
+
+It reports three things to its owner (``WatchEvents``): a file that was closed after writing or
+moved in, a directory that appeared (created or moved in; it is watched from then on and its
+contents must be looked at, since files may have arrived before the watch existed), and a lost
+overview (queue overflow, a failed watch) that needs a full rescan. Between events it calls
+``idle()`` when the owner's ``next_wakeup()`` is due, which is how pending loads are retried.
+``stop()`` wakes the blocking wait through a pipe, so it returns at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import select
+import threading
+import time
+from pathlib import Path
+from typing import Protocol
+
+from inotify_simple import INotify, flags
+
+_FILE_EVENTS = flags.CLOSE_WRITE | flags.MOVED_TO
+_DIR_EVENTS = flags.CREATE | flags.MOVED_FROM | flags.DELETE_SELF | flags.MOVE_SELF
+WATCH_MASK = _FILE_EVENTS | _DIR_EVENTS | flags.ONLYDIR | flags.DONT_FOLLOW
+_JOIN_TIMEOUT = 5.0
+
+
+class WatchEvents(Protocol):
+    """What the watcher calls on its owner, always from the watcher thread."""
+
+    def file_changed(self, path: Path, root: Path) -> None:
+        """A file was closed after writing or moved into the tree."""
+
+    def directory_added(self, path: Path, root: Path) -> None:
+        """A directory was created or moved in; it is watched now, look at what is inside."""
+
+    def rescan(self) -> None:
+        """Events may have been lost: look at the whole tree."""
+
+    def next_wakeup(self) -> float | None:
+        """Monotonic time of the next ``idle()`` call wanted, or None."""
+
+    def idle(self) -> None:
+        """Called when ``next_wakeup()`` is due (retry pending work)."""
+
+
+class TreeWatcher:
+    """Watches directory trees with inotify in one daemon thread; start() and stop() are idempotent."""
+
+    def __init__(
+        self, roots: tuple[Path, ...], owner: WatchEvents, log: logging.Logger, *, trace: bool = False
+    ) -> None:
+        self.roots = roots
+        self.owner = owner
+        self.log = log
+        self.trace = trace
+        self._inotify: INotify | None = None
+        self._wake_read = self._wake_write = -1
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._paths: dict[int, tuple[Path, Path]] = {}  # watch descriptor -> (directory, root)
+        self._by_path: dict[Path, int] = {}
+        self._limit_warned = False
+
+    @property
+    def watched(self) -> int:
+        """How many directories are watched right now."""
+        return len(self._paths)
+
+    def start(self) -> None:
+        """Open inotify and start the thread, which watches the trees and calls ``rescan()`` first."""
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._inotify = INotify()
+        self._wake_read, self._wake_write = os.pipe()
+        self._thread = threading.Thread(target=self._run, name="pyrotorque-treewatch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Wake and join the thread, close inotify; safe to call more than once."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stopping.set()
+        os.write(self._wake_write, b"x")
+        thread.join(_JOIN_TIMEOUT)
+        if thread.is_alive():
+            self.log.warning("Tree watch thread did not stop within %.0f s", _JOIN_TIMEOUT)
+            return  # it is a daemon thread; leave its descriptors to it rather than close them under it
+        self._close()
+
+    def _close(self) -> None:
+        if self._inotify is not None:
+            self._inotify.close()
+            self._inotify = None
+        for fd in (self._wake_read, self._wake_write):
+            if fd >= 0:
+                os.close(fd)
+        self._wake_read = self._wake_write = -1
+        self._paths.clear()
+        self._by_path.clear()
+
+    # -- the thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            for root in self.roots:
+                self._watch_tree(root, root)
+            self.log.debug(
+                "Watching %d directories below %s", len(self._paths), ", ".join(map(str, self.roots))
+            )
+            self._call(self.owner.rescan)
+            while not self._stopping.is_set():
+                self._wait_and_dispatch()
+        except Exception:  # the thread must never die silently
+            self.log.exception("Tree watch thread failed; the hourly scan still loads new metafiles")
+
+    def _wait_and_dispatch(self) -> None:
+        assert self._inotify is not None
+        wakeup = self.owner.next_wakeup()
+        timeout = None if wakeup is None else max(0.0, wakeup - time.monotonic())
+        ready, _, _ = select.select([self._inotify.fileno(), self._wake_read], [], [], timeout)
+        if self._stopping.is_set():
+            return
+        if self._inotify.fileno() in ready:
+            for event in self._inotify.read(timeout=0):
+                self._dispatch(event.wd, event.mask, event.name)
+        if wakeup is not None and time.monotonic() >= wakeup:
+            self._call(self.owner.idle)
+
+    def _call(self, callback: object, *args: object) -> None:
+        """Run an owner callback; its failure is logged, the thread goes on."""
+        try:
+            callback(*args)  # type: ignore[operator]
+        except Exception:
+            self.log.exception("Tree watch: handling an event failed")
+
+    def _dispatch(self, wd: int, mask: int, name: str) -> None:
+        if self.trace:
+            names = "|".join(flag.name or "?" for flag in flags.from_mask(mask))
+            self.log.debug("inotify event %s on %r in watch %d", names, name, wd)
+        if mask & flags.Q_OVERFLOW:
+            self.log.warning("inotify event queue overflowed; rescanning the watch tree")
+            self._call(self.owner.rescan)
+            return
+        if mask & flags.IGNORED:
+            self._forget_wd(wd)
+            return
+        where = self._paths.get(wd)
+        if where is None or (mask & (flags.DELETE_SELF | flags.MOVE_SELF)):
+            return  # a watch we dropped already; or the directory itself went (IGNORED follows)
+        directory, root = where
+        path = directory / name
+        if mask & flags.ISDIR:
+            if mask & (flags.CREATE | flags.MOVED_TO):
+                self._watch_tree(path, root)
+                self._call(self.owner.directory_added, path, root)
+            elif mask & flags.MOVED_FROM:
+                self._unwatch_tree(path)
+        elif mask & _FILE_EVENTS:
+            self._call(self.owner.file_changed, path, root)
+
+    # -- watches ------------------------------------------------------------------------------
+
+    def _watch_tree(self, top: Path, root: Path) -> None:
+        """Watch ``top`` and every directory below it (symlinks not followed)."""
+        stack = [top]
+        while stack:
+            directory = stack.pop()
+            if not self._add_watch(directory, root):
+                continue
+            try:
+                with os.scandir(directory) as entries:
+                    stack.extend(Path(entry.path) for entry in entries if entry.is_dir(follow_symlinks=False))
+            except OSError as exc:
+                self.log.warning(
+                    "Cannot list %r (%s); its subdirectories are not watched", str(directory), exc
+                )
+
+    def _add_watch(self, directory: Path, root: Path) -> bool:
+        assert self._inotify is not None
+        try:
+            wd = self._inotify.add_watch(directory, WATCH_MASK)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC and not self._limit_warned:
+                self._limit_warned = True
+                self.log.error(
+                    "inotify watch limit reached at %r; raise fs.inotify.max_user_watches."
+                    " Until then the scheduled scan finds new metafiles there",
+                    str(directory),
+                )
+            elif exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ENOSPC):
+                self.log.warning("Cannot watch %r (%s)", str(directory), exc.strerror or exc)
+            return False
+        self._paths[wd] = (directory, root)
+        self._by_path[directory] = wd
+        return True
+
+    def _unwatch_tree(self, top: Path) -> None:
+        """Drop the watches of a directory moved away (if it was moved within the tree, it is re-added)."""
+        assert self._inotify is not None
+        for directory, wd in list(self._by_path.items()):
+            if directory == top or top in directory.parents:
+                self._forget_wd(wd)
+                with contextlib.suppress(OSError):  # already gone with its directory
+                    self._inotify.rm_watch(wd)
+
+    def _forget_wd(self, wd: int) -> None:
+        where = self._paths.pop(wd, None)
+        if where is not None and self._by_path.get(where[0]) == wd:
+            del self._by_path[where[0]]

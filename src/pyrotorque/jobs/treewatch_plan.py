@@ -1,0 +1,112 @@
+"""How the tree watch loads one metafile: the load mode table, the RPC calls, the request size cap.
+
+Pure logic, no I/O: ``plan_load`` turns ``load_mode``, ``queued`` and the path flags into the target
+state; ``load_calls`` builds the ``load.raw*`` call (or a load by path), and ``request_cap`` says how
+big a request the connected rTorrent accepts (docs/compatibility.md, "Request size cap").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: File name endings the watch reacts to (case-sensitive, as in the original).
+METAFILE_SUFFIXES = (".torrent", ".load", ".start", ".queue")
+
+#: rTorrent 0.9.8 (and, we assume, everything before 0.16) drops SCGI requests above 2 MiB; 0.16 above 16 MiB.
+SMALL_REQUEST_CAP = 2 << 20
+LARGE_REQUEST_CAP = 16 << 20
+_LARGE_CAP_SINCE = (0, 16)
+#: Kept free below the cap for the SCGI headers, the XML or JSON envelope and rounding.
+REQUEST_MARGIN = 64 << 10
+# Worst-case growth of a string parameter once encoded: a JSON "\u0000" escape is 6 bytes per byte.
+_STRING_GROWTH = 6
+_PER_PARAM_OVERHEAD = 128
+
+# Characters rTorrent's load-by-path expands (glob, home directory) or that we do not want it to parse.
+_PATH_UNSAFE = frozenset("*?[]{}~\\\"'\n\r\t\0")
+
+PRIORITY_OFF = "d.priority.set=0"
+
+
+def is_metafile_name(name: str) -> bool:
+    """True for the file names the watch loads (``*.torrent``, ``*.load``, ``*.start``, ``*.queue``)."""
+    return name.endswith(METAFILE_SUFFIXES) and name not in METAFILE_SUFFIXES
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """The target state of one load: started at once, left for the queue, and with priority off."""
+
+    start: bool
+    queued: bool
+    priority_off: bool
+
+    @property
+    def state(self) -> str:
+        """The log suffix: ``[normal]``, ``[started]``, ``[queued] [startable]``, ``[queued] [normal]``."""
+        if self.queued:
+            return "[queued] [startable]" if self.start else "[queued] [normal]"
+        return "[started]" if self.start else "[normal]"
+
+    @property
+    def starts_now(self) -> bool:
+        """True when the item is loaded started (only without the queue)."""
+        return self.start and not self.queued
+
+
+def plan_load(load_mode: str, queued: bool, flags: Collection[str]) -> LoadPlan:
+    """The mode table of the original (spec §4.5): flags "start" beats "load"; "queue" forces queueing."""
+    start = load_mode.strip().lower() in ("start", "started")
+    if "start" in flags:
+        start = True
+    elif "load" in flags:
+        start = False
+    queue = queued or "queue" in flags
+    return LoadPlan(start=start, queued=queue, priority_off=queue and not start)
+
+
+def post_load_commands(plan: LoadPlan, rendered: Sequence[str]) -> list[str]:
+    """The commands rTorrent runs on the new item: the rendered ``cmd.*`` in order, then prio off if asked."""
+    commands = list(rendered)
+    if plan.priority_off:
+        commands.append(PRIORITY_OFF)
+    return commands
+
+
+def raw_load_call(
+    plan: LoadPlan, data: bytes, commands: Sequence[str], *, verbose: bool
+) -> tuple[str, list[Any]]:
+    """``load.raw[_start][_verbose]("", DATA, COMMAND...)``: the bytes never become a path to expand."""
+    method = "load.raw_start" if plan.starts_now else "load.raw"
+    return (f"{method}_verbose" if verbose else method), ["", data, *commands]
+
+
+def path_load_call(
+    plan: LoadPlan, path: str, commands: Sequence[str], *, verbose: bool
+) -> tuple[str, list[Any]]:
+    """``load.[start_]verbose("", PATH, COMMAND...)`` for metafiles too big to send; rTorrent ties them."""
+    if plan.starts_now:
+        method = "load.start_verbose" if verbose else "load.start"
+    else:
+        method = "load.verbose" if verbose else "load.normal"
+    return method, ["", path, *commands]
+
+
+def request_cap(client_version: tuple[int, ...]) -> int:
+    """The largest request body the connected rTorrent accepts, minus our safety margin."""
+    cap = LARGE_REQUEST_CAP if client_version >= _LARGE_CAP_SINCE else SMALL_REQUEST_CAP
+    return cap - REQUEST_MARGIN
+
+
+def estimated_request_size(data: bytes, commands: Sequence[str]) -> int:
+    """An upper bound of the encoded ``load.raw`` request: base64 of the data plus escaped strings."""
+    base64_size = 4 * -(-len(data) // 3)
+    strings = sum(len(command.encode("utf-8")) * _STRING_GROWTH for command in commands)
+    return base64_size + strings + _PER_PARAM_OVERHEAD * (len(commands) + 2) + 1024
+
+
+def path_is_loadable(path: str) -> bool:
+    """True when rTorrent's load-by-path would take ``path`` literally (absolute, no glob or ``~``)."""
+    return path.startswith("/") and not any(char in _PATH_UNSAFE for char in path)

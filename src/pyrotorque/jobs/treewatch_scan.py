@@ -1,0 +1,117 @@
+"""Walking the watch tree and remembering what became of each metafile, so a rescan is cheap.
+
+A file is identified by its path and stamped with its size and modification time (nanoseconds) and
+inode: while the stamp is unchanged, the recorded outcome (loaded, already loaded, invalid, ...) stands
+and the file is neither read nor parsed again. Any change makes the file new again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from pyrotorque.jobs.treewatch_plan import is_metafile_name
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What we compare to see whether a file changed: size, modification time and inode."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, stat: os.stat_result) -> FileStamp:
+        """The stamp of a ``stat`` result."""
+        return cls(stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+class Outcome(Enum):
+    """What happened to a metafile; each is final until the file changes."""
+
+    LOADED = "loaded"
+    ALREADY_LOADED = "already loaded"
+    INVALID = "invalid"
+    NOT_LOADED = "not loaded by rTorrent"
+    TOO_BIG = "too big to send"
+    DRY_RUN = "dry run"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One remembered file: its stamp when the outcome was recorded, the outcome, the info hash if known."""
+
+    stamp: FileStamp
+    outcome: Outcome
+    info_hash: str = ""
+
+
+class SeenFiles:
+    """Outcomes of metafiles by path, valid while the file's stamp stays the same."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Path, Seen] = {}
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def settled(self, path: Path, stamp: FileStamp) -> Seen | None:
+        """The recorded outcome if the file is unchanged since, else None."""
+        seen = self._seen.get(path)
+        return seen if seen is not None and seen.stamp == stamp else None
+
+    def record(self, path: Path, stamp: FileStamp, outcome: Outcome, info_hash: str = "") -> None:
+        """Remember the outcome for this version of the file."""
+        self._seen[path] = Seen(stamp, outcome, info_hash)
+
+    def forget(self, path: Path) -> None:
+        """Drop what we know about ``path``."""
+        self._seen.pop(path, None)
+
+    def keep_only(self, present: Iterable[Path]) -> int:
+        """Forget files that no longer exist; returns how many were dropped."""
+        keep = set(present)
+        gone = [path for path in self._seen if path not in keep]
+        for path in gone:
+            del self._seen[path]
+        return len(gone)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A metafile found in the tree: its path, the root it was found under, and its stamp."""
+
+    path: Path
+    root: Path
+    stamp: FileStamp
+
+
+def walk_metafiles(
+    root: Path, on_error: Callable[[OSError], None] | None = None, top: Path | None = None
+) -> Iterator[Candidate]:
+    """Every non-empty metafile below ``top`` (default ``root``); directory symlinks are not followed."""
+    stack = [top or root]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as entries:
+                found = list(entries)
+        except OSError as exc:
+            if on_error is not None:
+                on_error(exc)
+            continue
+        for entry in found:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif is_metafile_name(entry.name) and entry.is_file():
+                    stat = entry.stat()
+                    if stat.st_size > 0:
+                        yield Candidate(Path(entry.path), root, FileStamp.of(stat))
+            except OSError as exc:  # vanished while we looked, or unreadable
+                if on_error is not None:
+                    on_error(exc)

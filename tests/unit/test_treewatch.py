@@ -1,0 +1,479 @@
+"""TreeWatch logic with a fake rTorrent: mode table, scan cache, pending retries, templates, size limits."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyrotorque.config import Config
+from pyrotorque.config.ini import Setting
+from pyrotorque.errors import ConfigError, HashNotFound, TransportError
+from pyrotorque.jobs import treewatch as treewatch_module
+from pyrotorque.jobs.base import JobContext
+from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions, split_roots
+from pyrotorque.jobs.treewatch_plan import (
+    LARGE_REQUEST_CAP,
+    SMALL_REQUEST_CAP,
+    estimated_request_size,
+    is_metafile_name,
+    path_is_loadable,
+    plan_load,
+    request_cap,
+)
+from pyrotorque.jobs.treewatch_scan import FileStamp, Outcome, SeenFiles, walk_metafiles
+from pyrotorque.metafile import parse_metafile
+from pyrotorque.rtorrent.client import ServerInfo
+from tests.support.metafiles import make_metafile
+
+LOGGER = "pyrotorque.job.treewatch"
+
+
+class FakeRtorrent:
+    """Just enough of RtorrentClient: d.hash, d_multicall, load.raw*, load by path, print."""
+
+    def __init__(self, version: tuple[int, ...] = (0, 9, 8), *, loads_by_path: bool = True) -> None:
+        self.version = version
+        self.loads_by_path = loads_by_path
+        self.items: dict[str, dict[str, Any]] = {}
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.down = False
+
+    def server_info(self) -> ServerInfo:
+        self._check_up()
+        methods = frozenset(
+            {"load.raw", "load.raw_start", "load.raw_verbose", "load.raw_start_verbose", "print"}
+        )
+        return ServerInfo(self.version, "lib", methods, "xml", ".".join(map(str, self.version)))
+
+    def _check_up(self) -> None:
+        if self.down:
+            raise TransportError("connection refused", "scgi:///fake")
+
+    def d_multicall(self, view: str, commands: list[str]) -> list[list[Any]]:
+        self._check_up()
+        self.calls.append(("d.multicall2", (view, *commands)))
+        return [[info_hash] for info_hash in self.items]
+
+    def call(self, method: str, *params: Any) -> Any:
+        self._check_up()
+        self.calls.append((method, params))
+        if method == "d.hash":
+            if params[0] not in self.items:
+                raise HashNotFound(-501, "Could not find info-hash.", method)
+            return params[0]
+        if method.startswith("load.raw"):
+            self._add(params[1], method, params[2:])
+            return 0
+        if method.startswith("load."):
+            if self.loads_by_path:
+                self._add(Path(params[1]).read_bytes(), method, params[2:])
+            return 0
+        if method == "print":
+            return 0
+        raise AssertionError(f"unexpected call {method}")
+
+    def _add(self, data: bytes, method: str, commands: tuple[Any, ...]) -> None:
+        meta = parse_metafile(data)
+        self.items[meta.info_hash] = {
+            "started": "start" in method,
+            "commands": list(commands),
+            "method": method,
+        }
+
+    def loads(self) -> list[tuple[str, tuple[Any, ...]]]:
+        return [(method, params) for method, params in self.calls if method.startswith("load.")]
+
+
+def make_config(tmp_path: Path, *, queue_active: bool = True) -> Config:
+    torque = {
+        "job.queue.handler": Setting("pyrotorque.jobs.queue:QueueManager", "t.ini", 1),
+        "job.queue.schedule": Setting("second=*/15", "t.ini", 2),
+        "job.queue.active": Setting("yes" if queue_active else "no", "t.ini", 3),
+        "job.treewatch.handler": Setting("pyrotorque.jobs.treewatch:TreeWatch", "t.ini", 5),
+        "job.treewatch.schedule": Setting("hour=*", "t.ini", 6),
+        "job.treewatch.path": Setting("", "user.ini", 7),
+    }
+    return Config(config_dir=tmp_path, sections={"torque": torque})
+
+
+class Harness:
+    def __init__(
+        self, tmp_path: Path, client: FakeRtorrent, *, dry_run: bool = False, **options: Any
+    ) -> None:
+        self.tree = tmp_path / "watch"
+        self.tree.mkdir(exist_ok=True)
+        self.client = client
+        self.woken: list[str] = []
+        context = JobContext(
+            name="treewatch",
+            client=client,  # type: ignore[arg-type]
+            config=make_config(tmp_path),
+            dry_run=dry_run,
+            log=logging.getLogger(LOGGER),
+            wake=self.woken.append,
+        )
+        self.job = TreeWatch(context, TreeWatchOptions(path=str(self.tree), **options))
+
+    def write(self, relative: str, data: bytes, *, age: float = 60.0) -> Path:
+        path = self.tree / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        stamp = time.time() - age  # older than the settle time, so a scan takes it at once
+        os.utime(path, (stamp, stamp))
+        return path
+
+
+@pytest.fixture
+def fake() -> FakeRtorrent:
+    return FakeRtorrent()
+
+
+# --- the mode table (spec §4.5) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("load_mode", "queued", "flags", "start", "queue", "prio_off", "state"),
+    [
+        ("normal", False, set(), False, False, False, "[normal]"),
+        ("normal", True, set(), False, True, True, "[queued] [normal]"),
+        ("start", False, set(), True, False, False, "[started]"),
+        ("Started", False, set(), True, False, False, "[started]"),
+        ("start", True, set(), True, True, False, "[queued] [startable]"),
+        ("anything", False, set(), False, False, False, "[normal]"),
+        ("normal", False, {"start"}, True, False, False, "[started]"),
+        ("start", False, {"load"}, False, False, False, "[normal]"),
+        ("normal", False, {"start", "load"}, True, False, False, "[started]"),
+        ("normal", False, {"queue"}, False, True, True, "[queued] [normal]"),
+        ("start", False, {"queue"}, True, True, False, "[queued] [startable]"),
+        ("normal", False, {"queue", "start"}, True, True, False, "[queued] [startable]"),
+        ("normal", False, {"queued"}, False, False, False, "[normal]"),
+    ],
+)
+def test_mode_table(
+    load_mode: str, queued: bool, flags: set[str], start: bool, queue: bool, prio_off: bool, state: str
+) -> None:
+    plan = plan_load(load_mode, queued, flags)
+    assert (plan.start, plan.queued, plan.priority_off, plan.state) == (start, queue, prio_off, state)
+    assert plan.starts_now == (start and not queue)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a.torrent", True),
+        ("a.load", True),
+        ("a.start", True),
+        ("a.queue", True),
+        ("a.TORRENT", False),
+        ("a.torrent.part", False),
+        (".torrent", False),
+        ("notes.txt", False),
+    ],
+)
+def test_metafile_names(name: str, expected: bool) -> None:
+    assert is_metafile_name(name) is expected
+
+
+def test_request_caps_and_estimate() -> None:
+    assert request_cap((0, 9, 8)) < SMALL_REQUEST_CAP
+    assert 7 * SMALL_REQUEST_CAP < request_cap((0, 16, 17)) < LARGE_REQUEST_CAP
+    assert request_cap((0, 9, 8)) > 1900 << 10
+    data = b"x" * 3000
+    assert estimated_request_size(data, []) >= 4000
+    assert estimated_request_size(data, ["d.custom1.set=" + "é" * 100]) > estimated_request_size(data, [])
+
+
+@pytest.mark.parametrize(
+    ("path", "ok"),
+    [
+        ("/w/a,b'c.torrent", False),
+        ("/w/a*b.torrent", False),
+        ("/w/[x].torrent", False),
+        ("~/w/a.torrent", False),
+        ("relative/a.torrent", False),
+        ("/w/a b,c;$(x).torrent", True),
+    ],
+)
+def test_path_is_loadable(path: str, ok: bool) -> None:
+    assert path_is_loadable(path) is ok
+
+
+# --- options -------------------------------------------------------------------------------------------
+
+
+def test_roots_are_split_expanded_and_deduplicated(tmp_path: Path) -> None:
+    assert split_roots(f" {tmp_path}/a/ :{tmp_path}/b::{tmp_path}/a") == (tmp_path / "a", tmp_path / "b")
+    assert split_roots("/") == (Path("/"),)
+    assert split_roots("~") == (Path.home(),)
+    assert split_roots("  ") == ()
+
+
+def test_empty_path_of_an_active_job_names_key_file_and_line(tmp_path: Path, fake: FakeRtorrent) -> None:
+    context = JobContext(name="treewatch", client=fake, config=make_config(tmp_path))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError) as caught:
+        TreeWatch(context, TreeWatchOptions(path=""))
+    assert caught.value.key == "job.treewatch.path"
+    assert (caught.value.path, caught.value.line) == ("user.ini", 7)
+
+
+def test_bad_template_is_a_config_error_at_construction(tmp_path: Path, fake: FakeRtorrent) -> None:
+    with pytest.raises(ConfigError, match=r"job\.treewatch\.cmd\.broken"):
+        Harness(tmp_path, fake, cmd={"broken": "{{if}}"})
+
+
+# --- the scan cache ------------------------------------------------------------------------------------
+
+
+def test_seen_files_outcome_stands_while_the_stamp_is_unchanged() -> None:
+    seen = SeenFiles()
+    stamp = FileStamp(10, 1000, 5)
+    seen.record(Path("/a"), stamp, Outcome.INVALID)
+    assert seen.settled(Path("/a"), stamp) is not None
+    assert seen.settled(Path("/a"), FileStamp(10, 1001, 5)) is None
+    assert seen.settled(Path("/a"), FileStamp(11, 1000, 5)) is None
+    assert seen.settled(Path("/b"), stamp) is None
+    assert seen.keep_only([Path("/b")]) == 1
+    assert len(seen) == 0
+
+
+def test_walk_finds_nested_non_empty_metafiles_only(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "x.torrent").write_bytes(b"data")
+    (tmp_path / "a" / "y.start").write_bytes(b"data")
+    (tmp_path / "a" / "empty.torrent").write_bytes(b"")
+    (tmp_path / "a" / "notes.txt").write_bytes(b"data")
+    (tmp_path / "link").symlink_to(tmp_path / "a")
+    found = sorted(candidate.path for candidate in walk_metafiles(tmp_path))
+    assert found == [tmp_path / "a" / "b" / "x.torrent", tmp_path / "a" / "y.start"]
+
+
+def test_rescan_reads_no_unchanged_file_and_asks_rtorrent_once(
+    tmp_path: Path, fake: FakeRtorrent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = Harness(tmp_path, fake)
+    for index in range(5):
+        harness.write(f"d{index % 2}/item{index}.torrent", make_metafile(f"item{index}").data)
+    harness.write("bad.torrent", b"not bencode")
+    harness.job.run()
+    assert len(fake.items) == 5
+    assert sum(1 for method, _ in fake.calls if method == "d.multicall2") == 1
+
+    reads: list[Path] = []
+    original = treewatch_module.read_metafile
+    monkeypatch.setattr(treewatch_module, "read_metafile", lambda path: reads.append(path) or original(path))
+    fake.calls.clear()
+    harness.job.run()
+    assert reads == []
+    assert fake.calls == []  # nothing new: not even the loaded set is fetched
+
+    changed = harness.write("bad.torrent", make_metafile("fixed").data)
+    harness.job.run()
+    assert reads == [changed]
+    assert len(fake.items) == 6
+
+
+def test_already_loaded_is_logged_once_at_info(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(tmp_path, fake)
+    meta = make_metafile("present")
+    fake._add(meta.data, "load.raw", ())
+    harness.write("a.torrent", meta.data)
+    harness.write("b.torrent", make_metafile("other").data)
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        harness.job.run()
+        harness.job.run()
+    already = [r for r in caplog.records if r.getMessage().startswith("Already loaded")]
+    assert len(already) == 1 and already[0].levelno == logging.INFO
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(fake.loads()) == 1
+
+
+# --- loading -------------------------------------------------------------------------------------------
+
+
+def test_load_request_order_tie_commands_priority(tmp_path: Path, fake: FakeRtorrent) -> None:
+    harness = Harness(
+        tmp_path, fake, queued=True, cmd={"b": "d.custom2.set=two", "a": "d.custom1.set=%(info_name)s"}
+    )
+    meta = make_metafile("x y,z")
+    path = harness.write("tv/item.torrent", meta.data)
+    harness.job.run()
+    ((method, params),) = fake.loads()
+    assert method == "load.raw_verbose"
+    assert params[0] == "" and params[1] == meta.data
+    assert list(params[2:]) == [
+        f"d.tied_to_file.set={path}".replace("/", "/"),
+        "d.custom1.set=x\\ y\\,z",
+        "d.custom2.set=two",
+        "d.priority.set=0",
+    ]
+    assert harness.woken == ["queue"]
+
+
+def test_started_load_and_announcement(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(tmp_path, fake, load_mode="start")
+    meta = make_metafile("go")
+    path = harness.write("movies/go.torrent", meta.data)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        harness.job.run()
+    assert fake.items[meta.info_hash]["method"] == "load.raw_start_verbose"
+    assert f"Loaded 'go' from '{path}' [started]" in caplog.text
+    (printed,) = [params for method, params in fake.calls if method == "print"]
+    assert printed == ("", "TreeWatch: Loaded '", "go", "' from '", str(path), "' [started]")
+    assert harness.woken == []
+
+
+def test_quiet_prints_nothing(tmp_path: Path, fake: FakeRtorrent) -> None:
+    harness = Harness(tmp_path, fake, quiet=True)
+    harness.write("a.torrent", make_metafile("a").data)
+    harness.job.run()
+    assert len(fake.items) == 1
+    assert not [call for call in fake.calls if call[0] == "print"]
+
+
+def test_template_error_skips_the_command_and_still_loads(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(tmp_path, fake, cmd={"bad": "{{no_such_name}}", "good": "d.custom1.set=ok"})
+    meta = make_metafile("t")
+    harness.write("t.torrent", meta.data)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        harness.job.run()
+    assert fake.items[meta.info_hash]["commands"][1:] == ["d.custom1.set=ok"]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "job.treewatch.cmd.bad" in errors[0]
+
+
+def test_dry_run_loads_nothing(tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture) -> None:
+    harness = Harness(tmp_path, fake, dry_run=True)
+    path = harness.write("a.start", make_metafile("dry").data)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        harness.job.run()
+        harness.job.run()
+    assert fake.loads() == [] and fake.items == {}
+    assert caplog.text.count(f"WOULD load 'dry' from '{path}' [started]") == 1
+
+
+def test_invalid_file_is_reported_once_and_kept(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(tmp_path, fake)
+    path = harness.write("broken.torrent", b"d4:infoi1ee")
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        harness.job.run()
+        harness.job.run()
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and str(path) in errors[0] and "'info' is missing" in errors[0]
+    assert path.read_bytes() == b"d4:infoi1ee"
+
+
+def test_too_big_loads_by_path(tmp_path: Path, fake: FakeRtorrent) -> None:
+    harness = Harness(tmp_path, fake)
+    big = make_metafile("big", size=1 << 40, piece_length=1 << 23)  # 131,072 pieces: 2.6 MB of hashes
+    assert estimated_request_size(big.data, []) > request_cap((0, 9, 8))
+    path = harness.write("big.torrent", big.data)
+    harness.job.run()
+    ((method, params),) = fake.loads()
+    assert method == "load.verbose" and params[1] == str(path)
+    assert big.info_hash in fake.items
+    # The same file fits the 16 MiB cap of 0.16: sent as bytes there.
+    fake16 = FakeRtorrent((0, 16, 17))
+    (tmp_path / "16").mkdir()
+    harness16 = Harness(tmp_path / "16", fake16)
+    harness16.write("big.torrent", big.data)
+    harness16.job.run()
+    assert fake16.loads()[0][0] == "load.raw_verbose"
+
+
+def test_too_big_with_an_unsafe_name_is_an_error_naming_file_and_limit(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(tmp_path, fake)
+    big = make_metafile("big", size=1 << 40, piece_length=1 << 23)
+    path = harness.write("big*.torrent", big.data)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        harness.job.run()
+    assert fake.loads() == []
+    (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert str(path) in error and str(request_cap((0, 9, 8))) in error
+
+
+def test_too_big_and_invisible_to_rtorrent_is_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(treewatch_module, "VERIFY_TIMEOUT", 0.05)
+    fake = FakeRtorrent(loads_by_path=False)
+    harness = Harness(tmp_path, fake)
+    big = make_metafile("big", size=1 << 40, piece_length=1 << 23)
+    path = harness.write("big.torrent", big.data)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        harness.job.run()
+    (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert str(path) in error and "too big" in error
+
+
+# --- rTorrent away: pending and retried ----------------------------------------------------------------
+
+
+def test_rtorrent_down_keeps_files_pending_and_retries(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(tmp_path, fake)
+    harness.write("one.torrent", make_metafile("one").data)
+    path_two = harness.write("two.torrent", make_metafile("two").data)
+    fake.down = True
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        with pytest.raises(TransportError):
+            harness.job.run()  # the daemon's tick runner reports it
+        harness.job.idle()  # the watcher's retry, still down: no exception, no second warning
+        assert harness.job.next_wakeup() is not None
+        assert fake.items == {}
+        fake.down = False
+        harness.job.file_changed(path_two, harness.tree)  # an event retries the pending files too
+    assert sorted(item for item in fake.items) == sorted(
+        [make_metafile("one").info_hash, make_metafile("two").info_hash]
+    )
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "2 file(s) stay pending" in warnings[0]
+    assert "Loading metafiles works again" in caplog.text
+    assert harness.job.next_wakeup() is None
+
+
+def test_pending_file_that_vanished_is_dropped(tmp_path: Path, fake: FakeRtorrent) -> None:
+    harness = Harness(tmp_path, fake)
+    path = harness.write("gone.torrent", make_metafile("gone").data)
+    fake.down = True
+    harness.job.idle()
+    harness.job.rescan()
+    assert harness.job.next_wakeup() is not None
+    path.unlink()
+    fake.down = False
+    harness.job.idle()
+    assert harness.job.next_wakeup() is None and fake.items == {}
+
+
+def test_young_files_wait_for_their_writer(tmp_path: Path, fake: FakeRtorrent) -> None:
+    harness = Harness(tmp_path, fake)
+    harness.write("young.torrent", make_metafile("young").data, age=0)
+    harness.job.rescan()
+    assert fake.items == {} and harness.job.next_wakeup() is not None
+    harness.job.idle()
+    assert len(fake.items) == 1
+
+
+def test_empty_and_foreign_files_are_ignored_on_events(tmp_path: Path, fake: FakeRtorrent) -> None:
+    harness = Harness(tmp_path, fake)
+    empty = harness.write("placeholder.torrent", b"")
+    other = harness.write("notes.txt", b"hello")
+    harness.job.file_changed(empty, harness.tree)
+    harness.job.file_changed(other, harness.tree)
+    harness.job.file_changed(harness.tree / "vanished.torrent", harness.tree)
+    assert fake.calls == []
