@@ -136,6 +136,17 @@ def _unmark(marked: str) -> str:
 # -- the two kinds of command text -----------------------------------------------------------
 
 
+def _find_position(text: str, index: int, _last_index: int, _last_pos: tuple[int, int]) -> tuple[int, int]:
+    """(line, column) of ``index`` in ``text``, both 1-based, counted from the start of the text."""
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+# Tempita 0.6.0 counts the newlines from the start of the text again at every delimiter and adds
+# them to the previous line number, so every position after a multi-line comment is too far down.
+# Our templates never use line_offset, so absolute counting is exact for them.
+tempita.find_position = _find_position
+
+
 class _CommandTemplate(tempita.Template):  # type: ignore[misc]  # tempita has no type hints
     """A Tempita template whose expression values are escaped for rTorrent, not inserted raw."""
 
