@@ -110,11 +110,16 @@ class Waker:
 
     def __init__(self) -> None:
         self.scheduler: BackgroundScheduler | None = None
+        #: The running jobs' tick wrappers, so a wake during a tick becomes a run right after it.
+        self.runners: dict[str, TickRunner] = {}
 
     def __call__(self, job_name: str) -> None:
         """Move ``job_name``'s next run to now; a no-op outside a running daemon."""
         scheduler = self.scheduler
         if scheduler is None:
+            return
+        runner = self.runners.get(job_name)
+        if runner is not None and runner.defer_wake():
             return
         with contextlib.suppress(Exception):  # the job may be gone after a reload
             scheduler.modify_job(job_name, next_run_time=datetime.now(scheduler.timezone))
@@ -499,8 +504,9 @@ class Daemon:
         for planned in plan.jobs:
             planned.job.start()
             self._started.append(planned)
-            runner = TickRunner(planned.name, planned.job.run, planned.job.log)
+            runner = TickRunner(planned.name, planned.job.run, planned.job.log, rerun=plan.waker)
             self._runners.append(runner)
+            plan.waker.runners[planned.name] = runner
             scheduler.add_job(runner, trigger=planned.trigger, id=planned.name, name=planned.name)
         scheduler.start()
         self._scheduler = scheduler

@@ -125,3 +125,21 @@ def test_running_and_wait_idle_follow_the_tick() -> None:
     assert runner.wait_idle(10)
     assert not runner.running
     worker.join(10)
+
+
+def test_a_wake_during_a_tick_becomes_one_run_right_after_it() -> None:
+    reruns: list[str] = []
+    runner: TickRunner
+
+    def tick() -> None:
+        assert runner.defer_wake()  # woken while running: deferred
+        assert runner.defer_wake()  # twice: still one rerun
+
+    runner = TickRunner("queue", tick, logging.getLogger("test.runner"), rerun=reruns.append)
+    runner()
+
+    assert reruns == ["queue"]
+    assert not runner.defer_wake()  # idle: the caller moves the next run itself
+    runner = TickRunner("queue", lambda: None, logging.getLogger("test.runner"), rerun=reruns.append)
+    runner()
+    assert reruns == ["queue"]  # no wake, no rerun

@@ -33,8 +33,12 @@ class TickRunner:
         *,
         clock: Callable[[], float] = time.monotonic,
         reminder_interval: float = REMINDER_INTERVAL,
+        rerun: Callable[[str], None] | None = None,
     ) -> None:
         self.job_name = job_name
+        #: Asks the scheduler for another tick now; used when a wake arrived during a tick.
+        self._rerun = rerun
+        self._wake_pending = False
         self._tick = tick
         self._log = log
         self._clock = clock
@@ -55,6 +59,18 @@ class TickRunner:
         """True while a tick is in progress."""
         with self._changed:
             return self._active_ticks > 0
+
+    def defer_wake(self) -> bool:
+        """If a tick runs, remember to run again right after it and return True; else return False.
+
+        Moving the next run to "now" while a tick runs would only make the scheduler skip that run
+        (with a warning), and the news that caused the wake would wait for the next regular tick.
+        """
+        with self._changed:
+            if self._active_ticks > 0:
+                self._wake_pending = True
+                return True
+            return False
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds until no tick runs; True if none runs any more."""
@@ -78,7 +94,12 @@ class TickRunner:
         finally:
             with self._changed:
                 self._active_ticks -= 1
+                rerun = self._wake_pending and self._active_ticks == 0
+                if rerun:
+                    self._wake_pending = False
                 self._changed.notify_all()
+            if rerun and self._rerun is not None:
+                self._rerun(self.job_name)
 
     def _lost(self, exc: RtorrentError) -> None:
         now = self._clock()
