@@ -289,9 +289,25 @@ def test_already_loaded_is_logged_once_at_info(
         harness.job.run()
         harness.job.run()
     already = [r for r in caplog.records if r.getMessage().startswith("Already loaded")]
-    assert len(already) == 1 and already[0].levelno == logging.INFO
+    assert len(already) == 1 and already[0].levelno == logging.DEBUG  # found by a scan
+    assert "1 metafile(s) in the watch tree are loaded already" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(fake.loads()) == 1
+
+
+def test_already_loaded_file_written_again_is_logged_at_info(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(tmp_path, fake)
+    meta = make_metafile("present")
+    fake._add(meta.data, "load.raw", ())
+    path = harness.write("a.torrent", meta.data)
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        harness.job.file_changed(path, harness.tree)
+        harness.job.file_changed(path, harness.tree)
+    already = [r for r in caplog.records if r.getMessage().startswith("Already loaded")]
+    assert len(already) == 1 and already[0].levelno == logging.INFO
+    assert fake.loads() == []
 
 
 # --- loading -------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ be loaded because rTorrent was away stays pending and is retried. docs/treewatch
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -95,6 +96,7 @@ class TreeWatch(Job):
         self._retry_at: float | None = None
         self._retry_delay = RETRY_FIRST
         self._rtorrent_away = False
+        self._already_loaded = 0  # found by the current batch, for one summary line
         self._watcher: TreeWatcher | None = None
         self._queue_jobs = active_jobs_with_handler(context.config, QUEUE_HANDLER)
 
@@ -187,7 +189,8 @@ class TreeWatch(Job):
             ]
             now = time.time()
             settling = [c for c in fresh if now - c.stamp.mtime_ns / 1e9 < SETTLE_SECONDS]
-            ready = [c for c in fresh if c not in settling] + self._pending_candidates()
+            settling_paths = {c.path for c in settling}
+            ready = [c for c in fresh if c.path not in settling_paths] + self._pending_candidates()
             for candidate in settling:
                 self._add_pending(candidate)
             self.log.debug(
@@ -220,18 +223,23 @@ class TreeWatch(Job):
 
     def _process(self, candidates: list[Candidate], *, raise_errors: bool = False) -> None:
         """Load each candidate unless unchanged since its last outcome; RPC errors keep it pending."""
-        todo = [c for c in candidates if self.seen.settled(c.path, c.stamp) is None]
+        todo = []
         for candidate in candidates:
-            if candidate not in todo:
+            if self.seen.settled(candidate.path, candidate.stamp) is None:
+                todo.append(candidate)
+            else:
                 self._pending.pop(candidate.path, None)
         if not todo:
             return
         loaded: set[str] | None = None
+        self._already_loaded = 0
         try:
             if len(todo) > 1:  # one request for the whole loaded set instead of one per file
                 loaded = {str(row[0]).upper() for row in self.context.client.d_multicall("main", ["d.hash"])}
             for candidate in todo:
                 self._handle(candidate, loaded)
+            if loaded is not None and self._already_loaded:
+                self.log.info("%d metafile(s) in the watch tree are loaded already", self._already_loaded)
         except RtorrentError as exc:
             for left in todo:
                 if left.path not in self._pending and self.seen.settled(left.path, left.stamp) is None:
@@ -279,7 +287,12 @@ class TreeWatch(Job):
             self._settle(candidate, Outcome.INVALID)
             return
         if self._is_loaded(metafile.info_hash, loaded):
-            self.log.info("Already loaded: %r (#%s) from %r", metafile.name, metafile.info_hash, str(path))
+            # One file written into the tree is news; thousands left there, found by a scan, are not.
+            level = logging.DEBUG if loaded is not None else logging.INFO
+            self.log.log(
+                level, "Already loaded: %r (#%s) from %r", metafile.name, metafile.info_hash, str(path)
+            )
+            self._already_loaded += 1
             self._settle(candidate, Outcome.ALREADY_LOADED, metafile.info_hash)
             return
         plan = plan_load(self.options.load_mode, self.options.queued, path_flags(path, candidate.root))
