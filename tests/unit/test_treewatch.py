@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pyrotorque.config import Config
+from pyrotorque.config import Config, JobConfig, build_options
 from pyrotorque.config.ini import Setting
 from pyrotorque.errors import ConfigError, HashNotFound, TransportError
 from pyrotorque.jobs import treewatch as treewatch_module
@@ -219,6 +219,19 @@ def test_empty_path_of_an_active_job_names_key_file_and_line(tmp_path: Path, fak
         TreeWatch(context, TreeWatchOptions(path=""))
     assert caught.value.key == "job.treewatch.path"
     assert (caught.value.path, caught.value.line) == ("user.ini", 7)
+
+
+def test_path_that_is_not_a_directory_names_key_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    job = JobConfig(
+        name="treewatch",
+        handler=Setting("TreeWatch", "t.ini", 1),
+        schedule=Setting("hour=*", "t.ini", 2),
+        params={"path": Setting(f"{tmp_path}:{tmp_path}/file", "torque.ini", 9)},
+    )
+    with pytest.raises(ConfigError, match=r"file' is not a directory") as caught:
+        build_options(TreeWatchOptions, job)
+    assert (caught.value.key, caught.value.path, caught.value.line) == ("job.treewatch.path", "torque.ini", 9)
 
 
 def test_bad_template_is_a_config_error_at_construction(tmp_path: Path, fake: FakeRtorrent) -> None:

@@ -136,6 +136,10 @@ class TreeWatch(Job):
 
     def run(self) -> None:
         """The scheduled reconciliation: scan the trees and load what is not loaded yet."""
+        if self._watcher is not None and not self._watcher.alive:
+            self.log.warning("Tree watch thread had stopped; starting it again")
+            self.stop()
+            self.start()
         self._scan(self.roots, raise_errors=True)
 
     # -- events from the watcher thread ---------------------------------------------------------------

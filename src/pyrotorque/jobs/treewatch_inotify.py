@@ -70,6 +70,11 @@ class TreeWatcher:
         """How many directories are watched right now."""
         return len(self._paths)
 
+    @property
+    def alive(self) -> bool:
+        """True while the watcher thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
         """Open inotify and start the thread, which watches the trees and calls ``rescan()`` first."""
         if self._thread is not None:
