@@ -11,6 +11,7 @@ import pytest
 from pyrotorque.conditions import ItemQuery, match_items, parse_condition
 from pyrotorque.rtorrent.client import RtorrentClient
 from tests.support.metafiles import make_metafile
+from tests.support.polling import wait_for
 from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 pytestmark = pytest.mark.rtorrent
@@ -297,14 +298,6 @@ def test_timestamps_rc_never_costs_an_item_its_session_files(rtorrent_factory: S
 
     assert sorted(sandbox.item_hashes()) == sorted(hashes)
     assert {info_hash: sandbox.rpc("d.custom", info_hash, "tm_loaded") for info_hash in hashes} == stamps
-
-
-def wait_for(predicate: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
 
 
 # --- d.multicall.filtered: the pushed filter keeps exactly what our evaluation keeps -------------------

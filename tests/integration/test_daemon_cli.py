@@ -7,13 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.support.polling import wait_for
 from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 PYROTORQUE = [sys.executable, "-m", "pyrotorque"]
@@ -81,14 +81,6 @@ class Daemonland:
     def kill_leftover(self) -> None:
         with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
             os.kill(self.pid(), signal.SIGKILL)
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def alive(pid: int) -> bool:
@@ -208,8 +200,9 @@ def test_sighup_reloads_and_a_bad_reload_keeps_the_old_config(land: Daemonland) 
             "cannot import pyrocore.torrent.watch",
         ),
         ("job.connstats.colour = blue\n", "job.connstats.colour", "unknown key"),
-        # A built-in job of a later release, switched on with its package handler name.
-        ("job.queue.active = yes\n", "job.queue.handler", "not implemented yet"),
+        # A built-in job switched on without the key it cannot work without.
+        ("job.treewatch.active = yes\n", "job.treewatch.path", "must name the folder"),
+        ("job.queue.active = yes\njob.queue.startable = prio>\n", "job.queue.startable", "position"),
     ],
 )
 def test_bad_config_fails_in_the_terminal_naming_the_key(

@@ -6,7 +6,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.queue import QueueManager, QueueOptions
 from pyrotorque.rtorrent.client import RtorrentClient
 from tests.support.metafiles import make_metafile
+from tests.support.polling import wait_for
 from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 pytestmark = pytest.mark.rtorrent
@@ -80,7 +80,7 @@ def test_starts_one_per_tick_up_to_downloading_max_in_sort_order(rt: RtorrentSan
 
     job.run()
     assert started(rt, hashes) == [hashes[3]]
-    _wait(lambda: rt.multicall([("d.is_open", [hashes[3]]), ("d.is_active", [hashes[3]])]) == [[1], [1]])
+    wait_for(lambda: rt.multicall([("d.is_open", [hashes[3]]), ("d.is_active", [hashes[3]])]) == [[1], [1]])
     job.run()
     assert started(rt, hashes) == [hashes[0], hashes[3]]  # then the oldest
     job.run()
@@ -107,7 +107,7 @@ def test_never_starts_complete_ignored_or_off_items(rt: RtorrentSandbox) -> None
     rt.rpc("d.ignore_commands.set", ignored, 1)
     rt.rpc("d.priority.set", off, 0)
     job = queue_job(rt.url, downloading_max=10, downloading_min=10, start_at_once=10)
-    _wait(lambda: rt.rpc("d.complete", complete) == 1)
+    wait_for(lambda: rt.rpc("d.complete", complete) == 1)
 
     job.run()
 
@@ -118,7 +118,7 @@ def test_a_custom_startable_condition_cannot_override_the_base(rt: RtorrentSandb
     seeded = make_metafile("finished", size=64 << 10, payload_dir=rt.download_dir)
     (complete,) = rt.load_metafiles([seeded])
     rt.rpc("d.check_hash", complete)
-    _wait(lambda: rt.rpc("d.complete", complete) == 1)
+    wait_for(lambda: rt.rpc("d.complete", complete) == 1)
     job = queue_job(rt.url, startable="name=finished", downloading_max=5)
 
     job.run()
@@ -176,9 +176,7 @@ def test_start_is_logged_with_the_tracker_alias(
         job.run()
 
     assert started(rt, [info_hash]) == [info_hash]
-    assert f"Starting 'tracked' [example.org, #{info_hash}]" in [
-        r.getMessage() for r in caplog.records
-    ]
+    assert f"Starting 'tracked' [example.org, #{info_hash}]" in [r.getMessage() for r in caplog.records]
 
 
 def test_rtorrent_going_away_fails_the_tick_and_the_next_tick_recovers(
@@ -229,11 +227,3 @@ def test_a_pyrocore_torque_ini_runs_the_queue_as_written(rt: RtorrentSandbox, tm
     assert done.returncode == 0, done.stderr
     assert started(rt, hashes) == hashes[:2]
     assert "Startable matcher for 'queue' is: [ is_open=no is_active=no is_complete=no" in done.stderr
-
-
-def _wait(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)

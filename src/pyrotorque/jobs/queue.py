@@ -39,7 +39,9 @@ def _condition_problem(text: str) -> str | None:
     try:
         parse_condition(text)
     except ConditionError as exc:
-        return f"bad condition: {exc}"
+        # One line: the config error appends the file and line, which a caret drawing would split.
+        where = f" at position {exc.position}" if exc.position is not None else ""
+        return f"bad condition: {exc.reason}{where} in {text!r}"
     return None
 
 
