@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -71,6 +72,24 @@ class Watch:
         job = TreeWatch(context, TreeWatchOptions(path=str(self.tree), **options))
         self.jobs.append(job)
         job.start()
+        return job
+
+    def run_once(self) -> None:
+        """A whole earlier run of the job (one scan, then stop), which leaves its state file behind."""
+        job = self.start_stopped()
+        job.rescan()
+        job.stop()
+
+    def start_stopped(self, **options: Any) -> TreeWatch:
+        context = JobContext(
+            name="treewatch",
+            client=RtorrentClient(self.sandbox.url),
+            config=config_for(self.tmp_path),
+            log=logging.getLogger(LOGGER),
+            wake=self.woken.append,
+        )
+        job = TreeWatch(context, TreeWatchOptions(path=str(self.tree), **options))
+        self.jobs.append(job)
         return job
 
     def write(self, relative: str, data: bytes, *, old: bool = False) -> Path:
@@ -156,13 +175,60 @@ def test_queued_modes_follow_the_table_and_wake_the_queue(watch: Watch) -> None:
     assert watch.woken == ["queue", "queue"]
 
 
-def test_startup_scan_loads_what_was_there_before(watch: Watch) -> None:
+def test_startup_scan_loads_what_arrived_since_the_last_run(watch: Watch) -> None:
+    watch.run_once()  # the job ran before (its state file exists); then the daemon was down
     before = [make_metafile(f"before-{index}") for index in range(3)]
     for index, meta in enumerate(before):
         watch.write(f"old/{index}/item.torrent", meta.data, old=True)
     watch.start()
     for meta in before:
         wait_for(lambda meta=meta: watch.loaded(meta))  # type: ignore[misc]
+
+
+def test_restart_does_not_load_an_erased_item_again(watch: Watch, caplog: pytest.LogCaptureFixture) -> None:
+    """Loaded, erased by the user, daemon restarted: stays erased until the file is touched."""
+    job = watch.start()
+    erased = make_metafile("erase-me")
+    path = watch.write("keep/erase-me.torrent", erased.data)
+    wait_for(lambda: watch.loaded(erased))
+    job.stop()
+    # rTorrent's default erase handler deletes the tied metafile (d.delete_tied; seen on 0.9.8). A user
+    # who keeps it (a remote or containerized rTorrent cannot delete it either) is what we model: untie.
+    watch.sandbox.rpc("d.tied_to_file.set", erased.info_hash, "")
+    watch.sandbox.rpc("d.erase", erased.info_hash)
+    wait_for(lambda: not watch.loaded(erased))
+    assert path.read_bytes() == erased.data
+    arrived = make_metafile("arrived-while-down")
+    watch.write("later/arrived.torrent", arrived.data, old=True)
+
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        watch.start()  # a new instance: it knows only what the first one saved
+        # The startup scan decides on every file before it loads any, so once the new file is
+        # loaded, the erased one has been passed over.
+        wait_for(lambda: watch.loaded(arrived))
+        time.sleep(0.3)
+        assert not watch.loaded(erased)
+        assert "first start" not in caplog.text
+
+        subprocess.run(["touch", str(path)], check=True)  # the user asks for a reload
+        wait_for(lambda: watch.loaded(erased))
+    assert item(watch.sandbox, erased)["d.tied_to_file"] == str(path)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_first_start_records_existing_files_without_loading(
+    watch: Watch, caplog: pytest.LogCaptureFixture
+) -> None:
+    existing = make_metafile("there-at-first-start")
+    watch.write("existing.torrent", existing.data, old=True)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        watch.start()
+        wait_for(lambda: "first start of tree watch" in caplog.text)
+        fresh = make_metafile("after-first-start")
+        watch.write("fresh.torrent", fresh.data)
+        wait_for(lambda: watch.loaded(fresh))
+    assert not watch.loaded(existing)
+    assert "1 existing metafile(s) recorded, not loaded; touch a file to load it" in caplog.text
 
 
 def test_directory_moved_into_the_tree_is_loaded(watch: Watch, tmp_path: Path) -> None:

@@ -25,7 +25,15 @@ from pyrotorque.jobs.treewatch_plan import (
     plan_load,
     request_cap,
 )
-from pyrotorque.jobs.treewatch_scan import FileStamp, Outcome, SeenFiles, walk_metafiles
+from pyrotorque.jobs.treewatch_scan import FileStamp, Outcome, Seen, SeenFiles, walk_metafiles
+from pyrotorque.jobs.treewatch_state import (
+    StateError,
+    WatchState,
+    encode_state,
+    read_state,
+    state_path,
+    write_state,
+)
 from pyrotorque.metafile import parse_metafile
 from pyrotorque.rtorrent.client import ServerInfo
 from tests.support.metafiles import make_metafile
@@ -102,22 +110,51 @@ def make_config(tmp_path: Path, *, queue_active: bool = True) -> Config:
 
 
 class Harness:
+    """A TreeWatch on ``tmp_path/watch`` with its config dir (and state file) in ``tmp_path``.
+
+    By default the job has run once before on the empty tree, so its state file exists and metafiles
+    written afterwards are new to it; ``previous_run=False`` gives a first start instead.
+    """
+
     def __init__(
-        self, tmp_path: Path, client: FakeRtorrent, *, dry_run: bool = False, **options: Any
+        self,
+        tmp_path: Path,
+        client: FakeRtorrent,
+        *,
+        dry_run: bool = False,
+        previous_run: bool = True,
+        **options: Any,
     ) -> None:
+        self.tmp_path = tmp_path
         self.tree = tmp_path / "watch"
         self.tree.mkdir(exist_ok=True)
         self.client = client
+        self.dry_run = dry_run
+        self.options = options
         self.woken: list[str] = []
+        if previous_run:
+            earlier = self.new_job(dry_run=False)
+            earlier.rescan()
+            earlier.stop()
+        self.job = self.new_job()
+
+    def new_job(self, *, dry_run: bool | None = None) -> TreeWatch:
+        """Another instance of the same job, as after a daemon restart."""
         context = JobContext(
             name="treewatch",
-            client=client,  # type: ignore[arg-type]
-            config=make_config(tmp_path),
-            dry_run=dry_run,
+            client=self.client,  # type: ignore[arg-type]
+            config=make_config(self.tmp_path),
+            dry_run=self.dry_run if dry_run is None else dry_run,
             log=logging.getLogger(LOGGER),
             wake=self.woken.append,
         )
-        self.job = TreeWatch(context, TreeWatchOptions(path=str(self.tree), **options))
+        return TreeWatch(context, TreeWatchOptions(path=str(self.tree), **self.options))
+
+    def restart(self) -> TreeWatch:
+        """Stop the job and replace it with a new instance (its memory is only what it saved)."""
+        self.job.stop()
+        self.job = self.new_job()
+        return self.job
 
     def write(self, relative: str, data: bytes, *, age: float = 60.0) -> Path:
         path = self.tree / relative
@@ -506,3 +543,209 @@ def test_empty_and_foreign_files_are_ignored_on_events(tmp_path: Path, fake: Fak
     harness.job.file_changed(other, harness.tree)
     harness.job.file_changed(harness.tree / "vanished.torrent", harness.tree)
     assert fake.calls == []
+
+
+# --- the saved state: restarts, first start, odd names, damage --------------------------------------------
+
+ODD_NAMES = [
+    "plain.torrent",
+    "new\nline.torrent",
+    'quote"back\\slash.torrent',
+    "späß ✓ 日本.torrent",
+    os.fsdecode(b"latin1-\xe9\xff.torrent"),  # not UTF-8: a surrogate-escaped str
+]
+
+
+def test_state_round_trips_odd_names(tmp_path: Path) -> None:
+    files = {
+        Path("/w") / name: Seen(FileStamp(index + 1, 10**18 + index, 2**40 + index), outcome, "AB" * index)
+        for index, (name, outcome) in enumerate(zip(ODD_NAMES, list(Outcome), strict=False))
+    }
+    state = WatchState({Path("/w"), Path(os.fsdecode(b"/r\xff"))}, files)
+    path = state_path(tmp_path, "tree/watch x")
+    assert path == tmp_path / "run" / "treewatch-tree_watch_x.state"
+    write_state(path, state)
+    assert path.read_bytes().isascii()
+    back = read_state(path)
+    assert back == state
+    assert back is not None and {os.fsencode(p) for p in back.files} == {os.fsencode(p) for p in files}
+    assert [p.name for p in tmp_path.joinpath("run").iterdir()] == [path.name]  # no temporary left
+
+
+def test_missing_state_is_none_and_damaged_state_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "state"
+    assert read_state(path) is None
+    good = encode_state(
+        WatchState({Path("/w")}, {Path("/w/a.torrent"): Seen(FileStamp(1, 2, 3), Outcome.LOADED)})
+    )
+    for damaged in (
+        good[:-5],
+        b"\xff\xfe",
+        b"[]",
+        good.replace(b'"loaded"', b'"eaten"'),
+        good.replace(b"[1,2,3", b"[-1,2,3"),
+        good.replace(b'"version":1', b'"version":9'),
+    ):
+        path.write_bytes(damaged)
+        with pytest.raises(StateError):
+            read_state(path)
+
+
+def test_erased_item_is_not_loaded_again_after_a_restart(tmp_path: Path, fake: FakeRtorrent) -> None:
+    harness = Harness(tmp_path, fake)
+    meta = make_metafile("erased")
+    path = harness.write("a/erased.torrent", meta.data)
+    harness.job.run()
+    assert meta.info_hash in fake.items
+    del fake.items[meta.info_hash]  # the user erases the item and keeps the metafile
+
+    fake.calls.clear()
+    harness.restart().rescan()
+    assert fake.loads() == [] and meta.info_hash not in fake.items
+
+    stamp = time.time() - 30  # the user touches the file: a new version, loaded
+    os.utime(path, (stamp, stamp))
+    harness.restart().rescan()
+    assert meta.info_hash in fake.items
+
+
+def test_file_added_while_down_is_loaded_and_invalid_stays_reported_once(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(tmp_path, fake)
+    bad = harness.write("bad.torrent", b"garbage")
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        harness.job.run()
+        harness.job.stop()
+        meta = make_metafile("while-down")
+        harness.write("later/while-down.torrent", meta.data)
+        harness.restart().rescan()
+        harness.restart().rescan()
+    assert meta.info_hash in fake.items and len(fake.loads()) == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and str(bad) in errors[0]
+    assert bad.read_bytes() == b"garbage"
+
+
+def test_first_start_records_existing_files_without_loading(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(tmp_path, fake, previous_run=False)
+    old = [
+        harness.write(f"d{index}/old{index}.torrent", make_metafile(f"old{index}").data) for index in range(3)
+    ]
+    harness.write("old-bad.torrent", b"garbage")
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        harness.job.start()  # takes the start time; the watcher thread scans
+        harness.job.stop()
+        harness.job.run()
+    assert fake.loads() == []
+    assert "first start of tree watch 'treewatch': 4 existing metafile(s) recorded, not loaded" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    state = read_state(state_path(tmp_path, "treewatch"))
+    assert state is not None and state.roots == {harness.tree}
+    assert {p for p, seen in state.files.items() if seen.outcome is Outcome.PREEXISTING} >= set(old)
+
+    # Written after the start: new. Touched: a new version, loaded too. The rest stays unloaded.
+    fresh = make_metafile("fresh")
+    harness.write("fresh.torrent", fresh.data, age=-1)
+    os.utime(old[0])
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        harness.restart().rescan()
+        harness.job.idle()  # the touched and fresh files settle first
+    assert fresh.info_hash in fake.items and make_metafile("old0").info_hash in fake.items
+    assert len(fake.items) == 2
+    assert "first start" not in caplog.text
+
+
+def test_corrupt_state_is_a_warning_and_treated_as_missing(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(tmp_path, fake)
+    state_file = state_path(tmp_path, "treewatch")
+    state_file.write_bytes(b'{"format": "pyrotorque-treewatch-state", "version": 1, "roots": [')
+    path = harness.write("kept.torrent", make_metafile("kept").data)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        harness.restart().run()
+        harness.job.stop()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and str(state_file) in warnings[0] and "not valid JSON" in warnings[0]
+    assert fake.loads() == [] and path.exists()
+    assert "1 existing metafile(s) recorded, not loaded" in caplog.text
+    assert read_state(state_file) is not None  # rewritten whole
+
+
+def test_rtorrent_away_keeps_the_file_unrecorded_across_a_restart(tmp_path: Path, fake: FakeRtorrent) -> None:
+    harness = Harness(tmp_path, fake)
+    meta = make_metafile("pending")
+    harness.write("pending.torrent", meta.data)
+    fake.down = True
+    harness.job.rescan()
+    fake.down = False
+    harness.restart().rescan()
+    assert meta.info_hash in fake.items
+
+
+def test_state_is_saved_at_most_every_few_seconds_on_events(
+    tmp_path: Path, fake: FakeRtorrent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = Harness(tmp_path, fake)
+    writes: list[int] = []
+
+    def counting_write(path: Path, state: WatchState) -> int:
+        writes.append(len(state.files))
+        return write_state(path, state)
+
+    monkeypatch.setattr(treewatch_module, "write_state", counting_write)
+    for index in range(30):
+        path = harness.write(f"burst/{index}.torrent", make_metafile(f"burst{index}").data)
+        harness.job.file_changed(path, harness.tree)
+    assert len(fake.items) == 30
+    assert writes == [1]  # the first change is saved at once, the rest waits for SAVE_INTERVAL
+    wakeup = harness.job.next_wakeup()
+    assert wakeup is not None and wakeup > time.monotonic()
+    monkeypatch.setattr(treewatch_module, "SAVE_INTERVAL", 0.0)
+    harness.job._save_at = time.monotonic()  # as when the watcher's wakeup is due
+    harness.job.idle()
+    assert writes == [1, 30] and harness.job.next_wakeup() is None
+    harness.job.stop()
+    assert writes == [1, 30]  # nothing changed since
+    state = read_state(state_path(tmp_path, "treewatch"))
+    assert state is not None and len(state.files) == 30
+
+
+def test_dry_run_never_writes_the_state(tmp_path: Path, fake: FakeRtorrent) -> None:
+    harness = Harness(tmp_path, fake, dry_run=True, previous_run=False)
+    harness.write("a.torrent", make_metafile("a").data)
+    harness.job.run()
+    harness.job.stop()
+    assert not state_path(tmp_path, "treewatch").exists()
+
+
+def test_an_emptied_root_keeps_its_records(tmp_path: Path, fake: FakeRtorrent) -> None:
+    """An empty root may be an unmounted share: its files must not all become new when it returns."""
+    harness = Harness(tmp_path, fake)
+    meta = make_metafile("share")
+    path = harness.write("share.torrent", meta.data)
+    harness.job.run()
+    del fake.items[meta.info_hash]
+    hidden = tmp_path / "hidden.torrent"
+    path.rename(hidden)  # "unmounted"
+    harness.restart().run()
+    hidden.rename(path)  # back, same stamp
+    harness.restart().run()
+    assert fake.items == {}
+
+
+def test_state_survives_odd_metafile_names(tmp_path: Path, fake: FakeRtorrent) -> None:
+    harness = Harness(tmp_path, fake)
+    metas = [make_metafile(f"odd{index}") for index in range(len(ODD_NAMES))]
+    for name, meta in zip(ODD_NAMES, metas, strict=True):
+        harness.write(name, meta.data)
+    harness.job.run()
+    assert len(fake.items) == len(ODD_NAMES)
+    fake.items.clear()
+    harness.restart().run()
+    assert fake.loads()[len(ODD_NAMES) :] == []
+    assert fake.items == {}

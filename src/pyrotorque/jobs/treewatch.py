@@ -6,7 +6,13 @@ systems, overflows). Each metafile is read, checked (``pyrotorque.metafile``), c
 items rTorrent has, and sent as bytes with ``load.raw*`` plus its tie, the rendered ``cmd.*``
 commands and the priority the load mode table asks for (``treewatch_plan``). Nothing is ever deleted
 or renamed: a bad file is reported once and left alone until it changes, and a file that could not
-be loaded because rTorrent was away stays pending and is retried. docs/treewatch.md has the details.
+be loaded because rTorrent was away stays pending and is retried.
+
+What the job handled is saved per job in ``<config dir>/run/treewatch-<job>.state``
+(``treewatch_state``), so a restart neither loads again a file whose item the user erased nor reports a
+bad file again; a file is handled anew only when its stamp (size, mtime, inode) changes. On the very
+first scan of a root, the metafiles already there are recorded without being loaded, as the original
+never loaded them either. docs/treewatch.md has the details.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from pyrotorque.jobs.treewatch_plan import (
     request_cap,
 )
 from pyrotorque.jobs.treewatch_scan import Candidate, FileStamp, Outcome, SeenFiles, walk_metafiles
+from pyrotorque.jobs.treewatch_state import StateError, WatchState, read_state, state_path, write_state
 from pyrotorque.jobs.watch_template import LoadCommand, path_flags, rtorrent_escape, template_namespace
 from pyrotorque.metafile import Metafile, read_metafile
 
@@ -47,6 +54,10 @@ RETRY_MAX = 60.0
 #: How long to wait for rTorrent to show a loaded item (0.9.8 queues load.raw and answers at once).
 VERIFY_TIMEOUT = 5.0
 _VERIFY_FIRST_POLL = 0.01
+#: Event-driven changes are saved at most this often; a scan and stop() save at once.
+SAVE_INTERVAL = 5.0
+#: After a failed save, wait this long before the next attempt.
+SAVE_RETRY = 60.0
 
 
 def split_roots(text: str) -> tuple[Path, ...]:
@@ -99,6 +110,15 @@ class TreeWatch(Job):
         self._already_loaded = 0  # found by the current batch, for one summary line
         self._watcher: TreeWatcher | None = None
         self._queue_jobs = active_jobs_with_handler(context.config, QUEUE_HANDLER)
+        self.state_file = state_path(context.config.config_dir, context.name)
+        self._state_loaded = False
+        self._known_roots: set[Path] = set()  # roots whose first scan is done
+        self._root_changes = 0
+        self._saved_changes = -1  # seen.changes + _root_changes when last saved or loaded
+        self._last_save = float("-inf")
+        self._save_at: float | None = None
+        self._save_failed = False
+        self._first_start_ns: int | None = None  # files changed after this are new, even on a first scan
 
     def _config_error(self, key: str, message: str) -> ConfigError:
         full_key = f"job.{self.context.name}.{key}"
@@ -120,6 +140,8 @@ class TreeWatch(Job):
         """Start the inotify thread; it scans the trees once, then follows their events."""
         if self._watcher is not None:
             return
+        if self._first_start_ns is None:
+            self._first_start_ns = time.time_ns()
         watcher = TreeWatcher(self.roots, self, self.log, trace=self.options.trace_inotify)
         try:
             watcher.start()
@@ -133,6 +155,9 @@ class TreeWatch(Job):
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop()
+        with self._lock:
+            if self._state_loaded:
+                self._save_state()
 
     def run(self) -> None:
         """The scheduled reconciliation: scan the trees and load what is not loaded yet."""
@@ -156,8 +181,12 @@ class TreeWatch(Job):
             self.log.debug("Ignoring empty file %r (a placeholder; its final write comes later)", str(path))
             return
         with self._lock:
+            self._load_state()
             batch = [Candidate(path, root, FileStamp.of(stat)), *self._pending_candidates(exclude=path)]
-            self._process(batch)
+            try:
+                self._process(batch)
+            finally:
+                self._save_soon()
 
     def directory_added(self, path: Path, root: Path) -> None:
         """A directory was created or moved in: load the metafiles already inside it."""
@@ -168,13 +197,21 @@ class TreeWatch(Job):
         self._scan(self.roots)
 
     def next_wakeup(self) -> float | None:
-        """When the watcher thread should call ``idle()`` to retry pending files."""
-        return self._retry_at if self._pending else None
+        """When the watcher thread should call ``idle()`` to retry pending files or save the state."""
+        due = [
+            when for when in (self._retry_at if self._pending else None, self._save_at) if when is not None
+        ]
+        return min(due) if due else None
 
     def idle(self) -> None:
-        """Retry the pending files."""
+        """Retry the pending files; save the state when that is due."""
         with self._lock:
+            self._load_state()
             self._process(self._pending_candidates())
+            if self._save_at is not None and time.monotonic() >= self._save_at:
+                self._save_state()
+            else:
+                self._save_soon()
 
     # -- finding and processing files -------------------------------------------------------------------
 
@@ -183,11 +220,15 @@ class TreeWatch(Job):
         started = time.monotonic()
         errors: list[OSError] = []
         with self._lock:
+            self._load_state()
             found: list[Candidate] = []
             for top in tops:
-                found.extend(walk_metafiles(root or top, errors.append, top=top))
-            if root is None:  # a whole-tree scan: drop what we know of files that are gone
-                self.seen.keep_only(candidate.path for candidate in found)
+                top_errors: list[OSError] = []
+                top_found = list(walk_metafiles(root or top, top_errors.append, top=top))
+                if root is None:
+                    self._reconcile_root(top, top_found, clean=not top_errors)
+                found.extend(top_found)
+                errors.extend(top_errors)
             fresh = [
                 c for c in found if self.seen.settled(c.path, c.stamp) is None and c.path not in self._pending
             ]
@@ -208,7 +249,122 @@ class TreeWatch(Job):
             )
             for error in errors[:3]:
                 self.log.warning("Cannot look at %r in the watch tree: %s", error.filename, error.strerror)
-            self._process(ready, raise_errors=raise_errors)
+            try:
+                self._process(ready, raise_errors=raise_errors)
+            finally:
+                if root is None:
+                    self._save_state()
+                else:
+                    self._save_soon()
+
+    def _reconcile_root(self, root: Path, found: list[Candidate], *, clean: bool) -> None:
+        """Whole-tree scan of one root: the first-scan rule, and forgetting files that are gone."""
+        if root not in self._known_roots:
+            self._record_preexisting(root, found, clean=clean)
+        elif clean and found:
+            # An empty or unlistable root may be an unmounted share: forgetting its files would make
+            # them all new (and loaded again) when it comes back, so only a root with files is pruned.
+            self.seen.keep_only((candidate.path for candidate in found), below=(root,))
+
+    def _record_preexisting(self, root: Path, found: list[Candidate], *, clean: bool) -> None:
+        """First scan of a root: record what is there already, without loading; later files are new."""
+        if self._first_start_ns is None:
+            self._first_start_ns = time.time_ns()
+        recorded = 0
+        for candidate in found:
+            if self.seen.settled(candidate.path, candidate.stamp) is not None:
+                continue
+            if candidate.stamp.mtime_ns < self._first_start_ns:
+                self.seen.record(candidate.path, candidate.stamp, Outcome.PREEXISTING)
+                recorded += 1
+        if clean:  # a root that could not be listed completely gets its first scan again next time
+            self._known_roots.add(root)
+            self._root_changes += 1
+        self.log.info(
+            "first start of tree watch %r: %d existing metafile(s) recorded, not loaded;"
+            " touch a file to load it (below %s)",
+            self.context.name,
+            recorded,
+            root,
+        )
+
+    # -- the saved state ----------------------------------------------------------------------------------
+
+    def _load_state(self) -> None:
+        """Read the saved state once, before the first file is looked at; unusable means missing."""
+        if self._state_loaded:
+            return
+        self._state_loaded = True
+        try:
+            state = read_state(self.state_file)
+        except StateError as exc:
+            self.log.warning(
+                "Ignoring the tree watch state file %r: %s. Treating it as missing: metafiles already in"
+                " the tree are recorded, not loaded",
+                str(self.state_file),
+                exc,
+            )
+            state = None
+        if state is None:
+            return
+        roots = set(self.roots)
+        self._known_roots = state.roots & roots
+        # Files of roots no longer configured are dropped; a root added again gets its first scan again.
+        self.seen.replace_all(
+            {
+                path: seen
+                for path, seen in state.files.items()
+                if any(root in path.parents for root in self._known_roots)
+            }
+        )
+        self._saved_changes = self._state_changes()
+        self.log.debug("Read the state of %d metafile(s) from %r", len(self.seen), str(self.state_file))
+
+    def _state_changes(self) -> int:
+        return self.seen.changes + self._root_changes
+
+    def _save_soon(self) -> None:
+        """Save now if the last save is a while ago, else let the watcher thread save a bit later."""
+        if self.context.dry_run or self._state_changes() == self._saved_changes or self._save_at is not None:
+            return
+        if time.monotonic() - self._last_save >= SAVE_INTERVAL:
+            self._save_state()
+        else:
+            self._save_at = self._last_save + SAVE_INTERVAL
+
+    def _save_state(self) -> None:
+        """Write the state file if anything changed (never in a dry run); a failure is a WARNING."""
+        if self.context.dry_run or self._state_changes() == self._saved_changes:
+            self._save_at = None
+            return
+        changes = self._state_changes()
+        started = time.monotonic()
+        try:
+            size = write_state(self.state_file, WatchState(set(self._known_roots), self.seen.snapshot()))
+        except OSError as exc:
+            if not self._save_failed:
+                self.log.warning(
+                    "Cannot save the tree watch state to %r (%s); retrying. Until it works, a restart may"
+                    " load again items you erased",
+                    str(self.state_file),
+                    exc.strerror or exc,
+                )
+            self._save_failed = True
+            self._save_at = time.monotonic() + SAVE_RETRY
+            return
+        if self._save_failed:
+            self.log.info("Saved the tree watch state to %r again", str(self.state_file))
+            self._save_failed = False
+        self._saved_changes = changes
+        self._last_save = time.monotonic()
+        self._save_at = None
+        self.log.debug(
+            "Saved the state of %d metafile(s) to %r (%d bytes, %.0f ms)",
+            len(self.seen),
+            str(self.state_file),
+            size,
+            (self._last_save - started) * 1000,
+        )
 
     def _pending_candidates(self, exclude: Path | None = None) -> list[Candidate]:
         """The pending files that still exist, with fresh stamps; vanished ones are dropped."""

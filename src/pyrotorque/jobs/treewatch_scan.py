@@ -39,6 +39,8 @@ class Outcome(Enum):
     NOT_LOADED = "not loaded by rTorrent"
     TOO_BIG = "too big to send"
     DRY_RUN = "dry run"
+    #: Already in the tree when the job first scanned it: recorded without loading (see TreeWatch).
+    PREEXISTING = "present at first start"
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,20 @@ class SeenFiles:
 
     def __init__(self) -> None:
         self._seen: dict[Path, Seen] = {}
+        #: Grows with every change, so the owner knows when its saved copy is stale.
+        self.changes = 0
 
     def __len__(self) -> int:
         return len(self._seen)
+
+    def snapshot(self) -> dict[Path, Seen]:
+        """A copy of every record, for saving."""
+        return dict(self._seen)
+
+    def replace_all(self, records: dict[Path, Seen]) -> None:
+        """Take over saved records (at start)."""
+        self._seen = dict(records)
+        self.changes += 1
 
     def settled(self, path: Path, stamp: FileStamp) -> Seen | None:
         """The recorded outcome if the file is unchanged since, else None."""
@@ -66,18 +79,29 @@ class SeenFiles:
 
     def record(self, path: Path, stamp: FileStamp, outcome: Outcome, info_hash: str = "") -> None:
         """Remember the outcome for this version of the file."""
-        self._seen[path] = Seen(stamp, outcome, info_hash)
+        seen = Seen(stamp, outcome, info_hash)
+        if self._seen.get(path) != seen:
+            self._seen[path] = seen
+            self.changes += 1
 
     def forget(self, path: Path) -> None:
         """Drop what we know about ``path``."""
-        self._seen.pop(path, None)
+        if self._seen.pop(path, None) is not None:
+            self.changes += 1
 
-    def keep_only(self, present: Iterable[Path]) -> int:
-        """Forget files that no longer exist; returns how many were dropped."""
+    def keep_only(self, present: Iterable[Path], below: Iterable[Path] | None = None) -> int:
+        """Forget files that no longer exist (only those below ``below``, if given); returns how many."""
         keep = set(present)
-        gone = [path for path in self._seen if path not in keep]
+        tops = None if below is None else tuple(below)
+        gone = [
+            path
+            for path in self._seen
+            if path not in keep and (tops is None or any(top in path.parents for top in tops))
+        ]
         for path in gone:
             del self._seen[path]
+        if gone:
+            self.changes += 1
         return len(gone)
 
 
