@@ -48,7 +48,11 @@ class ConfigError(PyrotorqueError):
         if self.path is not None:
             where = f" ({self.path} line {line})" if line is not None else f" ({self.path})"
         prefix = f"{key}: " if key else ""
-        super().__init__(f"{prefix}{message}{where}")
+        if prefix and message.startswith(prefix):  # the reason may already name its key
+            message = message[len(prefix) :]
+        # The location ends the first line, so a drawing below it (a template, a caret) stays intact.
+        first, newline, rest = message.partition("\n")
+        super().__init__(f"{prefix}{first}{where}{newline}{rest}")
 
 
 class JobLoadError(ConfigError):

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +22,10 @@ from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions
 from pyrotorque.jobs.treewatch_plan import estimated_request_size, request_cap
 from pyrotorque.rtorrent.client import RtorrentClient, version_tuple
 from tests.support.metafiles import Metafile, make_metafile
+from tests.support.polling import wait_for
 from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 LOGGER = "pyrotorque.job.treewatch"
-TIMEOUT = 20.0
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.05)
 
 
 def config_for(tmp_path: Path) -> Config:

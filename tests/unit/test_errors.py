@@ -17,3 +17,17 @@ def test_hash_not_found_is_a_fault_and_an_rtorrent_error() -> None:
     err = HashNotFound(-501, "Could not find info-hash.", "d.name")
     assert isinstance(err, FaultError) and isinstance(err, RtorrentError)
     assert err.code == -501
+
+
+def test_config_error_puts_the_location_on_the_first_line_and_names_the_key_once() -> None:
+    error = ConfigError(
+        "job.w.cmd.x: No {{endif}} at line 1 column 3\n  1| {{if x}}oops\n       ^",
+        key="job.w.cmd.x",
+        path="/cfg/torque.ini",
+        line=4,
+    )
+    assert str(error).splitlines() == [
+        "job.w.cmd.x: No {{endif}} at line 1 column 3 (/cfg/torque.ini line 4)",
+        "  1| {{if x}}oops",
+        "       ^",
+    ]
