@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pyrotorque.errors import PyrotorqueError
 from pyrotorque.jobs.treewatch_scan import FileStamp, Outcome, Seen
 
 STATE_FORMAT = "pyrotorque-treewatch-state"
@@ -30,8 +31,11 @@ STATE_VERSION = 1
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-class StateError(Exception):
-    """The state file exists but cannot be used (unreadable, not our format, damaged)."""
+class StateError(PyrotorqueError):
+    """The state file exists but cannot be used (unreadable, not our format, damaged).
+
+    Internal to the tree watch, which catches it and starts as if there were no state.
+    """
 
 
 @dataclass
