@@ -1,0 +1,66 @@
+"""The seed docs' pyrocore torque.ini, as written, in a real daemon against a real rTorrent (both lines).
+
+Only the watch path is changed (to a temporary tree). A metafile dropped into the tree must be loaded by
+the tree watch with the configured load commands applied, and then started by the queue.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.metafiles import make_metafile
+from tests.support.polling import wait_for
+from tests.support.sandbox import RtorrentSandbox
+
+pytestmark = pytest.mark.rtorrent
+
+SEED = Path(__file__).resolve().parents[1] / "data" / "seed-torque.ini"
+
+
+def test_the_seed_torque_ini_loads_applies_commands_and_queues(rt: RtorrentSandbox, tmp_path: Path) -> None:
+    watch = tmp_path / "watch"
+    (watch / "music").mkdir(parents=True)
+    config_dir = tmp_path / "cfg"
+    (config_dir / "run").mkdir(parents=True)
+    (config_dir / "config.ini").write_text(f"[GLOBAL]\nscgi_url = {rt.url}\n")
+    seed = SEED.read_text()
+    assert "job.treewatch.path = /var/torrent/watch\n" in seed
+    (config_dir / "torque.ini").write_text(seed.replace("/var/torrent/watch", str(watch)))
+    env = {**os.environ, "PYRO_CONFIG_DIR": str(config_dir)}
+    env.pop("PYRO_SCGI_URL", None)
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "pyrotorque", "--fg", "-v"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        wait_for(lambda: (config_dir / "run" / "treewatch-treewatch.state").exists(), "the first scan")
+        meta = make_metafile(
+            "Demo.Album.2024.FLAC",
+            [("01.flac", 300_000), ("cover.jpg", 20_000), ("scan.tif", 20_000), ("album.nfo", 1_000)],
+        )
+        partial = watch / "music" / ".album.part"
+        partial.write_bytes(meta.data)
+        partial.rename(watch / "music" / "album.torrent")
+
+        wait_for(lambda: meta.info_hash in rt.item_hashes(), "the tree watch to load the item")
+        wait_for(lambda: rt.rpc("d.state", meta.info_hash) == 1, "the queue to start the item")
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        output, _ = daemon.communicate(timeout=30)
+
+    assert daemon.returncode == 0, output
+    priorities = dict(rt.rpc("f.multicall", meta.info_hash, "", "f.path=", "f.priority="))
+    assert priorities == {"01.flac": 1, "cover.jpg": 2, "scan.tif": 0, "album.nfo": 2}
+    assert rt.rpc("d.custom", meta.info_hash, "targetdir") == "/var/torrent/done/audio/flac/music"
+    assert rt.rpc("d.priority", meta.info_hash) == 2  # queued + start: loaded startable, not "off"
+    assert "Loaded 'Demo.Album.2024.FLAC'" in output and "[queued] [startable]" in output
+    assert "Starting 'Demo.Album.2024.FLAC'" in output
