@@ -162,3 +162,15 @@ def test_frozen_rtorrent_times_out(rtorrent_factory: SandboxFactory) -> None:
     finally:
         os.kill(sandbox.pid, signal.SIGCONT)
     assert client.call("system.pid", "") == sandbox.pid
+
+
+def test_a_multicall_beyond_the_servers_request_cap_still_answers(rt: RtorrentSandbox) -> None:
+    """20,000 calls make a request of about 3 MB: above 0.9.8's silent 2 MiB cap if sent as one."""
+    (info_hash,) = rt.load_items(1, prefix="many", seed=3)
+    client = RtorrentClient(rt.url)
+    calls = [("d.custom.set", (info_hash, f"k{index % 7}", f"value {index}")) for index in range(20_000)]
+
+    results = client.multicall(calls)
+
+    assert results == [0] * 20_000
+    assert client.call("d.custom", info_hash, "k6") == "value 19998"  # the last of the k6 calls ran last

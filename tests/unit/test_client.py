@@ -18,7 +18,7 @@ from pyrotorque.errors import (
     RtorrentError,
     TransportError,
 )
-from pyrotorque.rtorrent.client import RtorrentClient, ServerInfo, version_tuple
+from pyrotorque.rtorrent.client import MULTICALL_REQUEST_LIMIT, RtorrentClient, ServerInfo, version_tuple
 from pyrotorque.rtorrent.transport import MockTransport
 
 BOGUS_HASH = "0123456789ABCDEF0123456789ABCDEF01234567"
@@ -354,3 +354,20 @@ def test_unencodable_parameter_names_the_method() -> None:
     with pytest.raises(ProtocolError, match=r"d\.custom\.set"):
         client.call("d.custom.set", "A" * 40, "key", object())
     assert transport.requests == []  # nothing was sent
+
+
+@pytest.mark.parametrize("json_switch", [None, 1])
+def test_a_large_multicall_is_split_below_the_request_limit(json_switch: int | None) -> None:
+    fake = FakeRtorrent("0.16.17" if json_switch else "0.9.8", json_switch=json_switch)
+    client, transport = client_for(fake)
+    client.server_info()
+    calls = [("d.name", ("A" * 40 if index % 2 else "C" * 40,)) for index in range(20_000)]
+    first = len(transport.requests)
+
+    results = client.multicall(calls)
+
+    sizes = [len(body) for body, _ in transport.requests[first:]]
+    assert len(sizes) > 1 and max(sizes) <= MULTICALL_REQUEST_LIMIT
+    assert [result if isinstance(result, str) else type(result) for result in results] == [
+        "Ubuntu ✓" if index % 2 else HashNotFound for index in range(20_000)
+    ]

@@ -40,6 +40,11 @@ Protocol = Literal["xml", "json"]
 # Present in listMethods from rTorrent 0.16 on; its value says whether JSON-RPC is switched on.
 JSONRPC_SWITCH = "network.rpc.use_jsonrpc"
 
+#: A multicall whose request would be larger is sent as several smaller ones. rTorrent 0.9.8 drops
+#: SCGI requests above 2 MiB without a fault (0.16: 16 MiB; docs/compatibility.md), so a caller with
+#: thousands of calls would otherwise see only a broken connection.
+MULTICALL_REQUEST_LIMIT = 1 << 20
+
 _DETECTION_CALLS: tuple[Call, ...] = (
     ("system.client_version", ("",)),
     ("system.library_version", ("",)),
@@ -187,7 +192,11 @@ class RtorrentClient:
         return self._decode(lambda: codec.decode_response(data, method))
 
     def multicall(self, calls: Iterable[tuple[str, Sequence[Any]]]) -> list[Any | FaultError]:
-        """Run several calls in one request; a failed entry comes back as a ``FaultError`` value."""
+        """Run several calls in one request; a failed entry comes back as a ``FaultError`` value.
+
+        Calls that would make a request above ``MULTICALL_REQUEST_LIMIT`` go out in several requests,
+        in order; the answers come back as one list.
+        """
         batch: list[Call] = [(method, tuple(params)) for method, params in calls]
         if not batch:
             return []
@@ -206,6 +215,9 @@ class RtorrentClient:
 
     def _multicall_with(self, codec: Codec, batch: Sequence[Call]) -> list[Any | FaultError]:
         body = self._encode(lambda: codec.encode_multicall(batch), "system.multicall")
+        if len(body) > MULTICALL_REQUEST_LIMIT and len(batch) > 1:
+            half = len(batch) // 2
+            return self._multicall_with(codec, batch[:half]) + self._multicall_with(codec, batch[half:])
         data = self._exchange(body, codec.content_type)
         results = self._decode(lambda: codec.decode_multicall(data, batch))
         if not isinstance(results, list) or len(results) != len(batch):
