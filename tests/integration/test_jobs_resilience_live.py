@@ -6,16 +6,13 @@ the exporter says ``up 0`` meanwhile, and the daemon never exits.
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.support.foreground import start_foreground, stop_foreground, write_config
 from tests.support.metafiles import make_metafile
 from tests.support.polling import wait_for
 from tests.support.sandbox import SandboxFactory
@@ -54,11 +51,10 @@ def test_jobs_survive_rtorrent_going_away_and_lose_nothing(
     sandbox = rtorrent_factory()
     watch = tmp_path / "watch"
     watch.mkdir()
-    config_dir = tmp_path / "cfg"
-    (config_dir / "run").mkdir(parents=True)
     port = free_port()
-    (config_dir / "config.ini").write_text(f"[GLOBAL]\nscgi_url = {sandbox.url}\nrpc_timeout = 5\n")
-    (config_dir / "torque.ini").write_text(
+    config_dir = write_config(
+        tmp_path / "cfg",
+        sandbox.url,
         "[TORQUE]\n"
         "job.connstats.schedule = second=*/2\n"
         "job.queue.active = yes\n"
@@ -68,17 +64,10 @@ def test_jobs_survive_rtorrent_going_away_and_lose_nothing(
         "job.treewatch.load_mode = start\n"
         "job.treewatch.queued = yes\n"
         "job.exporter.active = yes\n"
-        f"job.exporter.port = {port}\n"
+        f"job.exporter.port = {port}\n",
+        global_extra="rpc_timeout = 5\n",
     )
-    env = {**os.environ, "PYRO_CONFIG_DIR": str(config_dir)}
-    env.pop("PYRO_SCGI_URL", None)
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "pyrotorque", "--fg", "-v"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    daemon = start_foreground(config_dir)
     try:
         wait_for(lambda: scrape_up(port) == "1.0", "the exporter to see rTorrent")
         before = drop(watch, "before-outage")
@@ -98,8 +87,7 @@ def test_jobs_survive_rtorrent_going_away_and_lose_nothing(
         assert (watch / "during-outage.torrent").exists()  # loaded, never moved or deleted
         assert daemon.poll() is None
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        output, _ = daemon.communicate(timeout=30)
+        output = stop_foreground(daemon)
 
     assert daemon.returncode == 0, output
     assert "Traceback" not in output, output

@@ -6,14 +6,11 @@ the tree watch with the configured load commands applied, and then started by th
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.foreground import start_foreground, stop_foreground, write_config
 from tests.support.metafiles import make_metafile
 from tests.support.polling import wait_for
 from tests.support.sandbox import RtorrentSandbox
@@ -26,21 +23,10 @@ SEED = Path(__file__).resolve().parents[1] / "data" / "seed-torque.ini"
 def test_the_seed_torque_ini_loads_applies_commands_and_queues(rt: RtorrentSandbox, tmp_path: Path) -> None:
     watch = tmp_path / "watch"
     (watch / "music").mkdir(parents=True)
-    config_dir = tmp_path / "cfg"
-    (config_dir / "run").mkdir(parents=True)
-    (config_dir / "config.ini").write_text(f"[GLOBAL]\nscgi_url = {rt.url}\n")
     seed = SEED.read_text()
     assert "job.treewatch.path = /var/torrent/watch\n" in seed
-    (config_dir / "torque.ini").write_text(seed.replace("/var/torrent/watch", str(watch)))
-    env = {**os.environ, "PYRO_CONFIG_DIR": str(config_dir)}
-    env.pop("PYRO_SCGI_URL", None)
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "pyrotorque", "--fg", "-v"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    config_dir = write_config(tmp_path / "cfg", rt.url, seed.replace("/var/torrent/watch", str(watch)))
+    daemon = start_foreground(config_dir)
     try:
         wait_for(lambda: (config_dir / "run" / "treewatch-treewatch.state").exists(), "the first scan")
         meta = make_metafile(
@@ -54,8 +40,7 @@ def test_the_seed_torque_ini_loads_applies_commands_and_queues(rt: RtorrentSandb
         wait_for(lambda: meta.info_hash in rt.item_hashes(), "the tree watch to load the item")
         wait_for(lambda: rt.rpc("d.state", meta.info_hash) == 1, "the queue to start the item")
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        output, _ = daemon.communicate(timeout=30)
+        output = stop_foreground(daemon)
 
     assert daemon.returncode == 0, output
     priorities = dict(rt.rpc("f.multicall", meta.info_hash, "", "f.path=", "f.priority="))
