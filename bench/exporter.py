@@ -20,7 +20,7 @@ from bench.common import BenchContext, print_table, ratio_line, time_interleaved
 from pyrotorque.config import Config
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.exporter import ExporterOptions, RtorrentExporter
-from pyrotorque.jobs.exporter_metrics import ITEM_VIEW, TrackerGroup
+from pyrotorque.jobs.exporter.metrics import ITEM_VIEW, TrackerGroup
 from pyrotorque.rtorrent.client import RtorrentClient
 
 

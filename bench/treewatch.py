@@ -25,7 +25,7 @@ from bench.common import BenchContext, print_table, ratio_line, time_interleaved
 from pyrotorque.config import Config
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions
-from pyrotorque.jobs.treewatch_state import state_path
+from pyrotorque.jobs.treewatch.state import state_path
 from pyrotorque.rtorrent.client import RtorrentClient
 
 FOLDERS = 50

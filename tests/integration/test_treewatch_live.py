@@ -16,10 +16,10 @@ import pytest
 
 from pyrotorque.config import Config
 from pyrotorque.config.ini import Setting
-from pyrotorque.jobs import treewatch as treewatch_module
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions
-from pyrotorque.jobs.treewatch_plan import estimated_request_size, request_cap
+from pyrotorque.jobs.treewatch import job as treewatch_module
+from pyrotorque.jobs.treewatch.plan import estimated_request_size, request_cap
 from pyrotorque.rtorrent.client import RtorrentClient, version_tuple
 from tests.support.metafiles import Metafile, make_metafile
 from tests.support.polling import wait_for

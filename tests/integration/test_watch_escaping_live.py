@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from pyrotorque.errors import TemplateError
-from pyrotorque.jobs.watch_template import HELPERS, LoadCommand, rtorrent_escape
+from pyrotorque.jobs.treewatch.templates import HELPERS, LoadCommand, rtorrent_escape
 from pyrotorque.rtorrent.client import RtorrentClient
 from tests.support.metafiles import make_metafile
 from tests.support.sandbox import RtorrentSandbox

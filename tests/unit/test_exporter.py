@@ -20,7 +20,7 @@ from pyrotorque.config.jobs import JobConfig
 from pyrotorque.errors import ConfigError, FaultError, RtorrentTimeout, TransportError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.exporter import ExporterOptions, RtorrentExporter
-from pyrotorque.jobs.exporter_metrics import SYSTEM_METRICS, RtorrentCollector, build_groups
+from pyrotorque.jobs.exporter.metrics import SYSTEM_METRICS, RtorrentCollector, build_groups
 from pyrotorque.rtorrent.client import RtorrentClient, ServerInfo
 
 LOGGER = "pyrotorque.job.exporter"

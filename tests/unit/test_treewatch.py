@@ -13,10 +13,10 @@ import pytest
 from pyrotorque.config import Config, JobConfig, build_options
 from pyrotorque.config.ini import Setting
 from pyrotorque.errors import ConfigError, HashNotFound, TransportError
-from pyrotorque.jobs import treewatch as treewatch_module
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions, split_roots
-from pyrotorque.jobs.treewatch_plan import (
+from pyrotorque.jobs.treewatch import job as treewatch_module
+from pyrotorque.jobs.treewatch.plan import (
     LARGE_REQUEST_CAP,
     SMALL_REQUEST_CAP,
     estimated_request_size,
@@ -25,8 +25,8 @@ from pyrotorque.jobs.treewatch_plan import (
     plan_load,
     request_cap,
 )
-from pyrotorque.jobs.treewatch_scan import FileStamp, Outcome, Seen, SeenFiles, walk_metafiles
-from pyrotorque.jobs.treewatch_state import (
+from pyrotorque.jobs.treewatch.scanner import FileStamp, Outcome, Seen, SeenFiles, walk_metafiles
+from pyrotorque.jobs.treewatch.state import (
     StateError,
     WatchState,
     encode_state,

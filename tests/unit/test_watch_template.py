@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pyrotorque.config.ini import parse_ini
 from pyrotorque.errors import TemplateError
-from pyrotorque.jobs.watch_template import (
+from pyrotorque.jobs.treewatch.templates import (
     HELPERS,
     LoadCommand,
     path_flags,

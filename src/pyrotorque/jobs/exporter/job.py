@@ -8,7 +8,7 @@ When rTorrent does not answer, the scrape still answers 200 with ``up 0`` and th
 
 ``run()`` (the schedule tick) talks to nobody: it logs one DEBUG line with the scrape counts. The
 server info the groups depend on is re-detected by the client itself after a lost connection.
-The metric groups live in :mod:`pyrotorque.jobs.exporter_metrics`; docs/exporter.md lists the metrics.
+The metric groups live in :mod:`pyrotorque.jobs.exporter.metrics`; docs/exporter.md lists the metrics.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from pyrotorque.config.options import option
 from pyrotorque.errors import ConditionError, ConfigError
 from pyrotorque.jobs.base import Job, JobContext
-from pyrotorque.jobs.exporter_metrics import GROUP_NAMES, RtorrentCollector, build_groups, item_fields
+from pyrotorque.jobs.exporter.metrics import GROUP_NAMES, RtorrentCollector, build_groups, item_fields
 
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer

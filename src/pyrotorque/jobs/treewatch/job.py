@@ -1,15 +1,15 @@
 """TreeWatch (``job.treewatch``): load new metafiles from folder trees into rTorrent as they appear.
 
-inotify reports files closed after writing or moved in (``treewatch_inotify``); a scan of the whole
+inotify reports files closed after writing or moved in (``watcher``); a scan of the whole
 tree at start and on every scheduled run catches what events missed (daemon down, network file
 systems, overflows). Each metafile is read, checked (``pyrotorque.metafile``), compared with the
 items rTorrent has, and sent as bytes with ``load.raw*`` plus its tie, the rendered ``cmd.*``
-commands and the priority the load mode table asks for (``treewatch_plan``). Nothing is ever deleted
+commands and the priority the load mode table asks for (``plan``). Nothing is ever deleted
 or renamed: a bad file is reported once and left alone until it changes, and a file that could not
 be loaded because rTorrent was away stays pending and is retried.
 
 What the job handled is saved per job in ``<config dir>/run/treewatch-<job>.state``
-(``treewatch_state``), so a restart neither loads again a file whose item the user erased nor reports a
+(``state``), so a restart neither loads again a file whose item the user erased nor reports a
 bad file again; a file is handled anew only when its stamp (size, mtime, inode) changes. On the very
 first scan of a root, the metafiles already there are recorded without being loaded, as the original
 never loaded them either. docs/treewatch.md has the details.
@@ -29,8 +29,7 @@ from pyrotorque.config.options import option
 from pyrotorque.errors import ConfigError, HashNotFound, MetafileError, RtorrentError, TemplateError
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.loader import QUEUE_HANDLER, active_jobs_with_handler
-from pyrotorque.jobs.treewatch_inotify import TreeWatcher
-from pyrotorque.jobs.treewatch_plan import (
+from pyrotorque.jobs.treewatch.plan import (
     LoadPlan,
     estimated_request_size,
     is_metafile_name,
@@ -41,9 +40,10 @@ from pyrotorque.jobs.treewatch_plan import (
     raw_load_call,
     request_cap,
 )
-from pyrotorque.jobs.treewatch_scan import Candidate, FileStamp, Outcome, SeenFiles, walk_metafiles
-from pyrotorque.jobs.treewatch_state import StateError, WatchState, read_state, state_path, write_state
-from pyrotorque.jobs.watch_template import LoadCommand, path_flags, rtorrent_escape, template_namespace
+from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, Outcome, SeenFiles, walk_metafiles
+from pyrotorque.jobs.treewatch.state import StateError, WatchState, read_state, state_path, write_state
+from pyrotorque.jobs.treewatch.templates import LoadCommand, path_flags, rtorrent_escape, template_namespace
+from pyrotorque.jobs.treewatch.watcher import TreeWatcher
 from pyrotorque.metafile import Metafile, read_metafile
 
 #: A file changed this recently may still be written to; a scan leaves it for its event or a retry.

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pyrotorque.errors import PyrotorqueError
-from pyrotorque.jobs.treewatch_scan import FileStamp, Outcome, Seen
+from pyrotorque.jobs.treewatch.scanner import FileStamp, Outcome, Seen
 
 STATE_FORMAT = "pyrotorque-treewatch-state"
 STATE_VERSION = 1

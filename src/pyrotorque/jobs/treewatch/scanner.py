@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from pyrotorque.jobs.treewatch_plan import is_metafile_name
+from pyrotorque.jobs.treewatch.plan import is_metafile_name
 
 
 @dataclass(frozen=True)
