@@ -41,7 +41,7 @@ test-016: venv sid-root
 	$(PY) -m pytest tests/integration --rtorrent-lines=0.16
 
 lint: venv
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench sandbox demo
 
 typecheck: venv
 	$(VENV)/bin/mypy
@@ -50,7 +50,7 @@ bench: venv rtorrent sid-root
 	$(PY) -m bench --lines=$(RTORRENT_LINES)
 
 demo: venv rtorrent
-	$(PY) scripts/demo.py --seconds $(DEMO_SECONDS)
+	$(PY) -m demo --seconds $(DEMO_SECONDS)
 
 clean:
 	rm -rf $(VENV) .cache build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,7 @@ import argparse
 import sys
 import traceback
 
-from tests.support.sandbox import LINES, unavailable_reason
+from sandbox.rtorrent import LINES, unavailable_reason
 
 from bench import discover
 from bench.common import DEFAULT_ITEMS, DEFAULT_REPEAT, loaded_sandbox

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.support.sandbox import RtorrentSandbox, scgi_request
+from sandbox.rtorrent import RtorrentSandbox, scgi_request
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from tests.support.metafiles import make_metafile
+from sandbox.metafiles import make_metafile
 
 from bench import register
 from bench.common import BenchContext, print_table, ratio_line, time_call, time_interleaved

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from prometheus_client import generate_latest
-from tests.support.sandbox import free_port
+from sandbox.rtorrent import free_port
 
 from bench import register
 from bench.common import BenchContext, print_table, ratio_line, time_interleaved

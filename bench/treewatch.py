@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.support.metafiles import make_metafile
+from sandbox.metafiles import make_metafile
 
 from bench import register
 from bench.common import BenchContext, print_table, ratio_line, time_interleaved

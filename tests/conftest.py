@@ -1,6 +1,6 @@
 """Shared pytest configuration: which real rTorrent lines to test against, and their fixtures.
 
-Fixtures (see tests/support/sandbox.py for the sandbox API):
+Fixtures (see sandbox/rtorrent.py for the sandbox API):
 
 * ``rtorrent`` -- session-scoped, one started ``RtorrentSandbox`` per line in ``--rtorrent-lines``
   (test ids ``[rt0.9.8]``, ``[rt0.16]``); stopped at the end of the session.
@@ -18,8 +18,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
-from tests.support.sandbox import (
+from sandbox.rtorrent import (
     LINES,
     RtorrentSandbox,
     SandboxFactory,

@@ -7,11 +7,11 @@ import signal
 import time
 
 import pytest
+from sandbox.metafiles import make_metafile
+from sandbox.rtorrent import RtorrentSandbox, SandboxFactory
 
 from pyrotorque.errors import FaultError, HashNotFound, RtorrentTimeout, TransportError
 from pyrotorque.rtorrent.client import RtorrentClient
-from tests.support.metafiles import make_metafile
-from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 BOGUS_HASH = "0123456789ABCDEF0123456789ABCDEF01234567"
 EXPECTED_PROTOCOL = {"0.9.8": "xml", "0.16": "json"}

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from sandbox.metafiles import make_metafile
+from sandbox.rtorrent import RtorrentSandbox, SandboxFactory
 
 from pyrotorque.conditions import ItemQuery, match_items, parse_condition
 from pyrotorque.rtorrent.client import RtorrentClient
-from tests.support.metafiles import make_metafile
 from tests.support.polling import wait_for
-from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 pytestmark = pytest.mark.rtorrent
 

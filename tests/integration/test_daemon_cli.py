@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sandbox.rtorrent import RtorrentSandbox, SandboxFactory
 
 from tests.support.polling import wait_for
-from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 PYROTORQUE = [sys.executable, "-m", "pyrotorque"]
 TIMEOUT = 20.0

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sandbox.rtorrent import RtorrentSandbox
 
 from tests.integration.test_daemon_cli import PYROTORQUE, TIMEOUT, Daemonland, alive, wait_for
-from tests.support.sandbox import RtorrentSandbox
 
 USERJOBS = Path(__file__).resolve().parents[1] / "data" / "userjobs"
 

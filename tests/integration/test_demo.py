@@ -7,12 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo.py"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_runs_for_the_given_seconds_and_cleans_up(rtorrent_line: str) -> None:
     done = subprocess.run(
-        [sys.executable, str(DEMO), "--seconds", "6", "--line", rtorrent_line],
+        [sys.executable, "-m", "demo", "--seconds", "6", "--line", rtorrent_line],
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=120,

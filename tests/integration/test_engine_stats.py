@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from sandbox.rtorrent import RtorrentSandbox, SandboxFactory
 
 from pyrotorque.config import Config
 from pyrotorque.errors import FaultError
@@ -17,7 +18,6 @@ from pyrotorque.jobs.base import JobContext, NoOptions
 from pyrotorque.jobs.engine_stats import EngineStats, human_duration
 from pyrotorque.jobs.runner import TickRunner
 from pyrotorque.rtorrent.client import RtorrentClient
-from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 LINE = re.compile(r"Stats for (?P<name>\S+) - up (?P<up>[^,]+), (?P<items>\d+) items, (?P<stats>.+)")
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sandbox.metafiles import make_metafile
+from sandbox.rtorrent import RtorrentSandbox, SandboxFactory, free_port
 
 from pyrotorque.config import Config
 from pyrotorque.config.ini import Setting
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.exporter import ExporterOptions, RtorrentExporter
 from pyrotorque.rtorrent.client import RtorrentClient
-from tests.support.metafiles import make_metafile
-from tests.support.sandbox import RtorrentSandbox, SandboxFactory, free_port
 
 LOGGER = "pyrotorque.job.exporter"
 EXAMPLE = "http://tracker.example.org:6969/announce"

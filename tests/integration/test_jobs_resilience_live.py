@@ -11,11 +11,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sandbox.metafiles import make_metafile
+from sandbox.rtorrent import SandboxFactory
 
 from tests.support.foreground import start_foreground, stop_foreground, write_config
-from tests.support.metafiles import make_metafile
 from tests.support.polling import wait_for
-from tests.support.sandbox import SandboxFactory
 
 pytestmark = pytest.mark.rtorrent
 

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox.metafiles import make_metafile
+from sandbox.rtorrent import RtorrentSandbox, SandboxFactory
 
 from pyrotorque.config import Config
 from pyrotorque.errors import TransportError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.queue import QueueManager, QueueOptions
 from pyrotorque.rtorrent.client import RtorrentClient
-from tests.support.metafiles import make_metafile
 from tests.support.polling import wait_for
-from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 pytestmark = pytest.mark.rtorrent
 

@@ -8,9 +8,8 @@ import xmlrpc.client
 from pathlib import Path
 
 import pytest
-
-from tests.support.metafiles import make_metafile
-from tests.support.sandbox import BATCH_ITEMS, RtorrentSandbox, SandboxFactory
+from sandbox.metafiles import make_metafile
+from sandbox.rtorrent import BATCH_ITEMS, RtorrentSandbox, SandboxFactory
 
 
 def test_answers_with_its_line_version(rtorrent: RtorrentSandbox) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sandbox.metafiles import make_metafile
+from sandbox.rtorrent import RtorrentSandbox
 
 from tests.support.foreground import start_foreground, stop_foreground, write_config
-from tests.support.metafiles import make_metafile
 from tests.support.polling import wait_for
-from tests.support.sandbox import RtorrentSandbox
 
 pytestmark = pytest.mark.rtorrent
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox.metafiles import Metafile, make_metafile
+from sandbox.rtorrent import RtorrentSandbox, SandboxFactory
 
 from pyrotorque.config import Config
 from pyrotorque.config.ini import Setting
@@ -21,9 +23,7 @@ from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions
 from pyrotorque.jobs.treewatch import job as treewatch_module
 from pyrotorque.jobs.treewatch.plan import estimated_request_size, request_cap
 from pyrotorque.rtorrent.client import RtorrentClient, version_tuple
-from tests.support.metafiles import Metafile, make_metafile
 from tests.support.polling import wait_for
-from tests.support.sandbox import RtorrentSandbox, SandboxFactory
 
 LOGGER = "pyrotorque.job.treewatch"
 

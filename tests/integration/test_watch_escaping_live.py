@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox.metafiles import make_metafile
+from sandbox.rtorrent import RtorrentSandbox
 
 from pyrotorque.errors import TemplateError
 from pyrotorque.jobs.treewatch.templates import HELPERS, LoadCommand, rtorrent_escape
 from pyrotorque.rtorrent.client import RtorrentClient
-from tests.support.metafiles import make_metafile
-from tests.support.sandbox import RtorrentSandbox
 
 pytestmark = pytest.mark.rtorrent
 

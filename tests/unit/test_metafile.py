@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sandbox.metafiles import bencode, make_metafile
 
 from pyrotorque.errors import MetafileError
 from pyrotorque.metafile import MAX_METAFILE_SIZE, bdecode, parse_metafile, read_metafile
-from tests.support.metafiles import bencode, make_metafile
 
 PIECE = b"\x01" * 20
 

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from tests.support.metafiles import BencodeError, bdecode, bencode, info_hash_of, make_metafile
+from sandbox.metafiles import BencodeError, bdecode, bencode, info_hash_of, make_metafile
 
 # Everything bdecode can return: ints, byte strings, lists, dicts with byte-string keys.
 bencoded_values = st.recursive(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox.metafiles import make_metafile
 
 from pyrotorque.config import Config, JobConfig, build_options
 from pyrotorque.config.ini import Setting
@@ -36,7 +37,6 @@ from pyrotorque.jobs.treewatch.state import (
 )
 from pyrotorque.metafile import parse_metafile
 from pyrotorque.rtorrent.client import ServerInfo
-from tests.support.metafiles import make_metafile
 
 LOGGER = "pyrotorque.job.treewatch"
 

@@ -1,8 +1,9 @@
 """``make demo``: a sandboxed rTorrent, pyrotorque in the foreground, metafiles dropped into a watched
 tree, the queue starting them two at a time, a corrupt file left alone, and the exporter's metrics.
 
-Usage: ``.venv/bin/python scripts/demo.py --seconds N`` (N=0: run until Ctrl-C). Everything it starts
-(rTorrent, the daemon) is stopped at the end and its temporary directory removed; exit code 0.
+Usage, from the repository root: ``.venv/bin/python -m demo --seconds N`` (N=0: run until Ctrl-C).
+Everything it starts (rTorrent, the daemon) is stopped at the end and its temporary directory
+removed; exit code 0.
 """
 
 from __future__ import annotations
@@ -20,11 +21,8 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
-
-from tests.support.metafiles import make_metafile  # noqa: E402
-from tests.support.sandbox import LINES, RtorrentSandbox  # noqa: E402
+from sandbox.metafiles import make_metafile
+from sandbox.rtorrent import LINES, RtorrentSandbox
 
 #: [TORQUE] lines of the demo; {watch} and {port} are filled in.
 DEMO_TORQUE = [
