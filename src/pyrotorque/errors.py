@@ -7,12 +7,13 @@
      ├── JobLoadError         a job handler that cannot be imported or built
      ├── ConditionError       bad filter condition: names the position of the offending token
      ├── DaemonError          process control: pid file, guard file, already running
- ├── MetafileError        a .torrent file that cannot be read or is not a valid metafile
- ├── TemplateError        a templated load command that cannot be parsed or expanded
+     ├── MetafileError        a .torrent file that cannot be read or is not a valid metafile
+     ├── TemplateError        a templated load command that cannot be parsed or expanded
      └── RtorrentError        anything that went wrong talking to rTorrent
           ├── TransportError  could not connect, send or receive (names the URL)
           │    └── RtorrentTimeout   no answer within the configured timeout
           ├── ProtocolError   the answer was not a valid XML-RPC / JSON-RPC response
+          ├── RequestTooLarge a request above what the connected rTorrent accepts (not sent)
           └── FaultError      rTorrent answered with a fault (keeps code and message)
                └── HashNotFound    fault -501 or "info-hash not found"
 
@@ -105,6 +106,20 @@ class RtorrentTimeout(TransportError):
 
 class ProtocolError(RtorrentError):
     """The response could not be decoded as XML-RPC or JSON-RPC."""
+
+
+class RequestTooLarge(RtorrentError):
+    """A request is larger than the connected rTorrent accepts; it was not sent.
+
+    rTorrent would drop it by resetting the connection, which looks like rTorrent going away.
+    """
+
+    def __init__(self, method: str, size: int, limit: int, url: str = "") -> None:
+        self.method = method
+        self.size = size
+        self.limit = limit
+        where = f" ({url})" if url else ""
+        super().__init__(f"request for {method} is {size} bytes, above the {limit} bytes accepted{where}")
 
 
 class FaultError(RtorrentError):

@@ -18,8 +18,9 @@ from sandbox.metafiles import make_metafile
 from sandbox.rtorrent import RtorrentSandbox
 
 from pyrotorque.errors import TemplateError
-from pyrotorque.jobs.treewatch.templates import HELPERS, LoadCommand, rtorrent_escape
+from pyrotorque.jobs.treewatch.templates import HELPERS, LoadCommand
 from pyrotorque.rtorrent.client import RtorrentClient
+from pyrotorque.rtorrent.commands import rtorrent_escape
 
 pytestmark = pytest.mark.rtorrent
 

@@ -15,10 +15,12 @@ from pyrotorque.errors import (
     FaultError,
     HashNotFound,
     ProtocolError,
+    RequestTooLarge,
     RtorrentError,
     TransportError,
 )
-from pyrotorque.rtorrent.client import MULTICALL_REQUEST_LIMIT, RtorrentClient, ServerInfo, version_tuple
+from pyrotorque.rtorrent.client import RtorrentClient, ServerInfo, version_tuple
+from pyrotorque.rtorrent.limits import MULTICALL_REQUEST_LIMIT, request_cap
 from pyrotorque.rtorrent.transport import MockTransport
 
 BOGUS_HASH = "0123456789ABCDEF0123456789ABCDEF01234567"
@@ -371,3 +373,23 @@ def test_a_large_multicall_is_split_below_the_request_limit(json_switch: int | N
     assert [result if isinstance(result, str) else type(result) for result in results] == [
         "Ubuntu ✓" if index % 2 else HashNotFound for index in range(20_000)
     ]
+
+
+@pytest.mark.parametrize(("version", "json_switch", "sent"), [("0.9.8", None, False), ("0.16.17", 1, True)])
+def test_a_request_above_the_servers_cap_is_refused_unsent(
+    version: str, json_switch: int | None, sent: bool
+) -> None:
+    # 3 MiB of data: above what 0.9.8 accepts (it would reset the connection), below 0.16's 16 MiB.
+    fake = FakeRtorrent(version, json_switch=json_switch)
+    fake.methods["load.raw"] = lambda target, data: 0
+    client, transport = client_for(fake)
+    client.server_info()
+    before = len(transport.requests)
+    if sent:
+        assert client.call("load.raw", "", b"x" * (3 << 20)) == 0
+    else:
+        with pytest.raises(RequestTooLarge) as refused:
+            client.call("load.raw", "", b"x" * (3 << 20))
+        assert refused.value.method == "load.raw"
+        assert refused.value.limit == request_cap((0, 9, 8)) < refused.value.size
+    assert len(transport.requests) - before == (1 if sent else 0)

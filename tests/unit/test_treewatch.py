@@ -13,19 +13,11 @@ from sandbox.metafiles import make_metafile
 
 from pyrotorque.config import Config, JobConfig, build_options
 from pyrotorque.config.ini import Setting
-from pyrotorque.errors import ConfigError, HashNotFound, TransportError
+from pyrotorque.errors import ConfigError, HashNotFound, RequestTooLarge, TransportError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions, split_roots
 from pyrotorque.jobs.treewatch import job as treewatch_module
-from pyrotorque.jobs.treewatch.plan import (
-    LARGE_REQUEST_CAP,
-    SMALL_REQUEST_CAP,
-    estimated_request_size,
-    is_metafile_name,
-    path_is_loadable,
-    plan_load,
-    request_cap,
-)
+from pyrotorque.jobs.treewatch.plan import is_metafile_name, plan_load
 from pyrotorque.jobs.treewatch.scanner import FileStamp, Outcome, Seen, SeenFiles, walk_metafiles
 from pyrotorque.jobs.treewatch.state import (
     StateError,
@@ -37,6 +29,8 @@ from pyrotorque.jobs.treewatch.state import (
 )
 from pyrotorque.metafile import parse_metafile
 from pyrotorque.rtorrent.client import ServerInfo
+from pyrotorque.rtorrent.commands import path_is_loadable
+from pyrotorque.rtorrent.limits import LARGE_REQUEST_CAP, SMALL_REQUEST_CAP, request_cap
 
 LOGGER = "pyrotorque.job.treewatch"
 
@@ -69,6 +63,11 @@ class FakeRtorrent:
 
     def call(self, method: str, *params: Any) -> Any:
         self._check_up()
+        if method.startswith("load.raw"):
+            # What RtorrentClient does before sending: refuse a body above the version's cap, unsent.
+            size = 4 * -(-len(params[1]) // 3)
+            if size > request_cap(self.version):
+                raise RequestTooLarge(method, size, request_cap(self.version))
         self.calls.append((method, params))
         if method == "d.hash":
             if params[0] not in self.items:
@@ -216,13 +215,10 @@ def test_metafile_names(name: str, expected: bool) -> None:
     assert is_metafile_name(name) is expected
 
 
-def test_request_caps_and_estimate() -> None:
+def test_request_caps() -> None:
     assert request_cap((0, 9, 8)) < SMALL_REQUEST_CAP
     assert 7 * SMALL_REQUEST_CAP < request_cap((0, 16, 17)) < LARGE_REQUEST_CAP
     assert request_cap((0, 9, 8)) > 1900 << 10
-    data = b"x" * 3000
-    assert estimated_request_size(data, []) >= 4000
-    assert estimated_request_size(data, ["d.custom1.set=" + "é" * 100]) > estimated_request_size(data, [])
 
 
 @pytest.mark.parametrize(
@@ -444,7 +440,7 @@ def test_invalid_file_is_reported_once_and_kept(
 def test_too_big_loads_by_path(tmp_path: Path, fake: FakeRtorrent) -> None:
     harness = Harness(tmp_path, fake)
     big = make_metafile("big", size=1 << 40, piece_length=1 << 23)  # 131,072 pieces: 2.6 MB of hashes
-    assert estimated_request_size(big.data, []) > request_cap((0, 9, 8))
+    assert len(big.data) > request_cap((0, 9, 8))
     path = harness.write("big.torrent", big.data)
     harness.job.run()
     ((method, params),) = fake.loads()

@@ -16,10 +16,10 @@ from pyrotorque.jobs.treewatch.templates import (
     HELPERS,
     LoadCommand,
     path_flags,
-    rtorrent_escape,
     template_namespace,
 )
 from pyrotorque.metafile import Metafile
+from pyrotorque.rtorrent.commands import rtorrent_escape
 
 ROOT = Path("/var/torrent/watch")
 ALIASES = {"EXAMPLE": ["http://tracker.example.org:6969/announce"]}

@@ -5,7 +5,8 @@ Policy for one job:
 * ``TransportError`` / ``ProtocolError`` (the connection is gone): one WARNING when it is lost, a reminder
   at most once per ``reminder_interval`` while it stays lost, one INFO line when a tick succeeds again.
   No tracebacks: they say nothing a one-line message does not.
-* ``FaultError`` (rTorrent answered, but refused a call): a WARNING line; the same message again within
+* ``FaultError`` (rTorrent answered, but refused a call) and ``RequestTooLarge`` (a call too big to
+  send; the connection is fine): a WARNING line; the same message again within
   ``reminder_interval`` goes to DEBUG, so a job that fails every 5 s does not flood the log.
 * Anything else is a bug: logged at ERROR with its traceback, every time.
 """
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from pyrotorque.errors import FaultError, RtorrentError
+from pyrotorque.errors import FaultError, RequestTooLarge, RtorrentError
 
 REMINDER_INTERVAL = 60.0
 
@@ -83,7 +84,7 @@ class TickRunner:
             self._active_ticks += 1
         try:
             self._tick()
-        except FaultError as exc:
+        except (FaultError, RequestTooLarge) as exc:
             self._fault(exc)
         except RtorrentError as exc:
             self._lost(exc)
@@ -123,7 +124,7 @@ class TickRunner:
             self._lost_since = None
             self._log.info("Job %s: rTorrent connection is back after %.0f s", self.job_name, down_for)
 
-    def _fault(self, exc: FaultError) -> None:
+    def _fault(self, exc: RtorrentError) -> None:
         # rTorrent answered, so the connection itself works.
         self._back()
         now = self._clock()

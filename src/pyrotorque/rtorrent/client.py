@@ -26,8 +26,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pyrotorque.errors import ConfigError, FaultError, ProtocolError, RtorrentError, TransportError
+from pyrotorque.errors import (
+    ConfigError,
+    FaultError,
+    ProtocolError,
+    RequestTooLarge,
+    RtorrentError,
+    TransportError,
+)
 from pyrotorque.rtorrent.codec import Call, Codec
+from pyrotorque.rtorrent.limits import ALWAYS_ACCEPTED, MULTICALL_REQUEST_LIMIT, request_cap
 from pyrotorque.rtorrent.stats import ClientStats
 from pyrotorque.rtorrent.transport import Transport, transport_for
 from pyrotorque.rtorrent.url import parse_url
@@ -39,11 +47,6 @@ Protocol = Literal["xml", "json"]
 
 # Present in listMethods from rTorrent 0.16 on; its value says whether JSON-RPC is switched on.
 JSONRPC_SWITCH = "network.rpc.use_jsonrpc"
-
-#: A multicall whose request would be larger is sent as several smaller ones. rTorrent 0.9.8 drops
-#: SCGI requests above 2 MiB without a fault (0.16: 16 MiB; docs/compatibility.md), so a caller with
-#: thousands of calls would otherwise see only a broken connection.
-MULTICALL_REQUEST_LIMIT = 1 << 20
 
 _DETECTION_CALLS: tuple[Call, ...] = (
     ("system.client_version", ("",)),
@@ -78,6 +81,11 @@ class ServerInfo:
     def has(self, method: str) -> bool:
         """Whether rTorrent lists ``method``."""
         return method in self.methods
+
+    @property
+    def request_cap(self) -> int:
+        """The largest request body this rTorrent accepts (with a margin; see ``rtorrent.limits``)."""
+        return request_cap(self.client_version)
 
     def command(self, method: str) -> str:
         """The name to send for ``method`` on this server (see ``RENAMED_COMMANDS``)."""
@@ -184,10 +192,14 @@ class RtorrentClient:
     # -- calls ------------------------------------------------------------------------------
 
     def call(self, method: str, *params: Any) -> Any:
-        """Call one command with exactly ``params`` (global commands take ``""`` as the target)."""
+        """Call one command with exactly ``params`` (global commands take ``""`` as the target).
+
+        A request larger than the connected rTorrent accepts raises ``RequestTooLarge`` unsent.
+        """
         codec = self._codec()
         method = self._command(method)
         body = self._encode(lambda: codec.encode_call(method, params), method)
+        self._check_size(body, method)
         data = self._exchange(body, codec.content_type)
         return self._decode(lambda: codec.decode_response(data, method))
 
@@ -218,6 +230,7 @@ class RtorrentClient:
         if len(body) > MULTICALL_REQUEST_LIMIT and len(batch) > 1:
             half = len(batch) // 2
             return self._multicall_with(codec, batch[:half]) + self._multicall_with(codec, batch[half:])
+        self._check_size(body, batch[0][0] if len(batch) == 1 else "system.multicall")
         data = self._exchange(body, codec.content_type)
         results = self._decode(lambda: codec.decode_multicall(data, batch))
         if not isinstance(results, list) or len(results) != len(batch):
@@ -232,6 +245,14 @@ class RtorrentClient:
             raise
         except Exception as exc:  # e.g. a parameter type the codec cannot represent
             raise ProtocolError(f"cannot encode the call of {method}: {exc!r} ({self.url})") from exc
+
+    def _check_size(self, body: bytes, method: str) -> None:
+        """Refuse a body the server would drop; only a large one needs the server's version."""
+        if len(body) <= ALWAYS_ACCEPTED:
+            return
+        limit = self.server_info().request_cap
+        if len(body) > limit:
+            raise RequestTooLarge(method, len(body), limit, self.url)
 
     def _exchange(self, body: bytes, content_type: str) -> bytes:
         started = time.perf_counter()

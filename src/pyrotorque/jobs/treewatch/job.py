@@ -26,25 +26,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyrotorque.config.options import option
-from pyrotorque.errors import ConfigError, HashNotFound, MetafileError, RtorrentError, TemplateError
+from pyrotorque.errors import (
+    ConfigError,
+    HashNotFound,
+    MetafileError,
+    RequestTooLarge,
+    RtorrentError,
+    TemplateError,
+)
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.loader import QUEUE_HANDLER, active_jobs_with_handler
 from pyrotorque.jobs.treewatch.plan import (
     LoadPlan,
-    estimated_request_size,
     is_metafile_name,
-    path_is_loadable,
     path_load_call,
     plan_load,
     post_load_commands,
     raw_load_call,
-    request_cap,
 )
 from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, Outcome, SeenFiles, walk_metafiles
 from pyrotorque.jobs.treewatch.state import StateError, WatchState, read_state, state_path, write_state
-from pyrotorque.jobs.treewatch.templates import LoadCommand, path_flags, rtorrent_escape, template_namespace
+from pyrotorque.jobs.treewatch.templates import LoadCommand, path_flags, template_namespace
 from pyrotorque.jobs.treewatch.watcher import TreeWatcher
 from pyrotorque.metafile import Metafile, read_metafile
+from pyrotorque.rtorrent.commands import path_is_loadable, rtorrent_escape
 
 #: A file changed this recently may still be written to; a scan leaves it for its event or a retry.
 SETTLE_SECONDS = 5.0
@@ -517,26 +522,29 @@ class TreeWatch(Job):
         verbose = info.has("load.raw_verbose")
         commands = post_load_commands(plan, rendered)
         raw_commands = [*self._tie_command(path), *commands]
-        cap = request_cap(info.client_version)
-        size = estimated_request_size(metafile.data, raw_commands)
-        if size <= cap:
-            method, params = raw_load_call(plan, metafile.data, raw_commands, verbose=verbose)
-            how = ""
-        elif path_is_loadable(str(path)):
+        method, params = raw_load_call(plan, metafile.data, raw_commands, verbose=verbose)
+        how = ""
+        size = cap = 0
+        try:
+            self.log.debug("Loading %r with %s and commands %r", str(path), method, params[2:])
+            client.call(method, *params)
+        except RequestTooLarge as too_big:
+            size, cap = too_big.size, too_big.limit
+            if not path_is_loadable(str(path)):
+                self.log.error(
+                    "Cannot load %r: its request would be about %d bytes, above the %d bytes rTorrent %s"
+                    " accepts, and its path cannot be loaded by name (it contains glob or quote characters);"
+                    " rename it",
+                    str(path),
+                    size,
+                    cap,
+                    info.client_version_text,
+                )
+                return Outcome.TOO_BIG
             method, params = path_load_call(plan, str(path), commands, verbose=verbose)
             how = " by path (too big to send)"
-        else:
-            self.log.error(
-                "Cannot load %r: its request would be about %d bytes, above the %d bytes rTorrent %s accepts,"
-                " and its path cannot be loaded by name (it contains glob or quote characters); rename it",
-                str(path),
-                size,
-                cap,
-                info.client_version_text,
-            )
-            return Outcome.TOO_BIG
-        self.log.debug("Loading %r%s with %s and commands %r", str(path), how, method, params[2:])
-        client.call(method, *params)
+            self.log.debug("Loading %r%s with %s and commands %r", str(path), how, method, params[2:])
+            client.call(method, *params)
         if self._wait_until_loaded(metafile.info_hash):
             self.log.info("Loaded %r from %r%s %s", metafile.name, str(path), how, plan.state)
             return Outcome.LOADED

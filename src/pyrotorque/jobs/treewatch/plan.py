@@ -1,8 +1,8 @@
-"""How the tree watch loads one metafile: the load mode table, the RPC calls, the request size cap.
+"""How the tree watch loads one metafile: the load mode table and the RPC calls.
 
 Pure logic, no I/O: ``plan_load`` turns ``load_mode``, ``queued`` and the path flags into the target
-state; ``load_calls`` builds the ``load.raw*`` call (or a load by path), and ``request_cap`` says how
-big a request the connected rTorrent accepts (docs/compatibility.md, "Request size cap").
+state; ``raw_load_call`` builds the ``load.raw*`` call and ``path_load_call`` a load by path, for
+metafiles too big to send (the client refuses those, see ``pyrotorque.rtorrent.limits``).
 """
 
 from __future__ import annotations
@@ -13,19 +13,6 @@ from typing import Any
 
 #: File name endings the watch reacts to (case-sensitive, as in the original).
 METAFILE_SUFFIXES = (".torrent", ".load", ".start", ".queue")
-
-#: rTorrent 0.9.8 (and, we assume, everything before 0.16) drops SCGI requests above 2 MiB; 0.16 above 16 MiB.
-SMALL_REQUEST_CAP = 2 << 20
-LARGE_REQUEST_CAP = 16 << 20
-_LARGE_CAP_SINCE = (0, 16)
-#: Kept free below the cap for the SCGI headers, the XML or JSON envelope and rounding.
-REQUEST_MARGIN = 64 << 10
-# Worst-case growth of a string parameter once encoded: a JSON "\u0000" escape is 6 bytes per byte.
-_STRING_GROWTH = 6
-_PER_PARAM_OVERHEAD = 128
-
-# Characters rTorrent's load-by-path expands (glob, home directory) or that we do not want it to parse.
-_PATH_UNSAFE = frozenset("*?[]{}~\\\"'\n\r\t\0")
 
 PRIORITY_OFF = "d.priority.set=0"
 
@@ -92,21 +79,3 @@ def path_load_call(
     else:
         method = "load.verbose" if verbose else "load.normal"
     return method, ["", path, *commands]
-
-
-def request_cap(client_version: tuple[int, ...]) -> int:
-    """The largest request body the connected rTorrent accepts, minus our safety margin."""
-    cap = LARGE_REQUEST_CAP if client_version >= _LARGE_CAP_SINCE else SMALL_REQUEST_CAP
-    return cap - REQUEST_MARGIN
-
-
-def estimated_request_size(data: bytes, commands: Sequence[str]) -> int:
-    """An upper bound of the encoded ``load.raw`` request: base64 of the data plus escaped strings."""
-    base64_size = 4 * -(-len(data) // 3)
-    strings = sum(len(command.encode("utf-8")) * _STRING_GROWTH for command in commands)
-    return base64_size + strings + _PER_PARAM_OVERHEAD * (len(commands) + 2) + 1024
-
-
-def path_is_loadable(path: str) -> bool:
-    """True when rTorrent's load-by-path would take ``path`` literally (absolute, no glob or ``~``)."""
-    return path.startswith("/") and not any(char in _PATH_UNSAFE for char in path)

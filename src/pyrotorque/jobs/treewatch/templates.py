@@ -25,6 +25,7 @@ import tempita
 from pyrotorque.conditions.fields import announce_alias
 from pyrotorque.conditions.traits import detect_traits, file_histogram, name_trait
 from pyrotorque.errors import TemplateError
+from pyrotorque.rtorrent.commands import begins_argument, rtorrent_escape
 
 if TYPE_CHECKING:
     from pyrotorque.metafile import Metafile
@@ -35,44 +36,15 @@ __all__ = [
     "Traits",
     "name_traits",
     "path_flags",
-    "rtorrent_escape",
     "template_namespace",
 ]
 
-# -- escaping ------------------------------------------------------------------------------------
+# -- marking substituted values ------------------------------------------------------------
 
-# Characters passed through as they are: ASCII letters and digits, a few punctuation marks that
-# rTorrent's parser never treats specially, and everything outside ASCII (rTorrent parses bytes,
-# and no byte of a multi-byte UTF-8 sequence is special). Every other character gets a backslash.
-_NEEDS_BACKSLASH: Final = re.compile(r"[^A-Za-z0-9._\-/+@:%~\x80-\U0010ffff]")
-# What cannot reach rTorrent as sent: what XML 1.0 cannot carry at all (0.9.8 only speaks
-# XML-RPC; NUL would also end the command), and CR, which 0.9.8 turns into LF (measured, even as a
-# plain RPC parameter sent as "&#13;"), and characters beyond U+FFFF, which make 0.9.8's XML-RPC
-# parser refuse the whole call (fault -503, so the item would not load at all).
-_UNSENDABLE: Final = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe-\U0010ffff]")
 # Markers around each substituted value while a command is rendered; both are unsendable, so no
 # value can contain them, and template text containing them is refused when it is parsed.
 _VALUE_START: Final = "\x01"
 _VALUE_END: Final = "\x02"
-# After these (ignoring blanks and quotes) a value may begin an rTorrent argument.
-_ARGUMENT_OPENERS: Final = frozenset("=,{(;\n")
-
-
-def rtorrent_escape(value: str) -> str:
-    """Escape ``value`` so rTorrent's command parser reads it back as exactly this text.
-
-    Every ASCII character except letters, digits and ``._-/+@:%~`` gets a backslash; this works
-    unquoted and inside double quotes alike. Raises TemplateError for characters that cannot be
-    sent at all (NUL and the other C0 controls but tab and newline, CR included; lone surrogates; anything
-    beyond U+FFFD, such as emoji).
-    """
-    bad = _UNSENDABLE.search(value)
-    if bad is not None:
-        raise TemplateError(
-            f"character U+{ord(bad.group()):04X} at position {bad.start()} of {value!r} "
-            "cannot be passed to rTorrent"
-        )
-    return _NEEDS_BACKSLASH.sub(r"\\\g<0>", value)
 
 
 def _marked(value: Any) -> str:
@@ -87,31 +59,6 @@ def _marked(value: Any) -> str:
     return _VALUE_START + rtorrent_escape(value if isinstance(value, str) else str(value)) + _VALUE_END
 
 
-def _is_escaped(text: str, index: int) -> bool:
-    """True when ``text[index]`` follows an odd number of backslashes."""
-    start = index
-    while start > 0 and text[start - 1] == "\\":
-        start -= 1
-    return (index - start) % 2 == 1
-
-
-def _begins_argument(rendered: str) -> bool:
-    """True when text appended to ``rendered`` may be the start of an rTorrent argument.
-
-    Conservative: blanks and quotes before it are skipped, and any unescaped ``= , { ( ;`` or
-    newline counts as an opener (also the ``=`` inside ``key=value`` data).
-    """
-    end = len(rendered)
-    while end:
-        char = rendered[end - 1]
-        if _is_escaped(rendered, end - 1):
-            return False
-        if char not in ' \t"':
-            return char in _ARGUMENT_OPENERS
-        end -= 1
-    return True
-
-
 def _unmark(marked: str) -> str:
     """Drop the value markers; refuse a value that rTorrent would run as a ``$command``."""
     out: list[str] = []
@@ -122,7 +69,7 @@ def _unmark(marked: str) -> str:
         value = marked[start + 1 : end]
         # rTorrent runs an argument starting with "$" as a command after removing the escapes,
         # quoted or not (measured on 0.9.8 and 0.16), so no escaping can make this data.
-        if value.startswith("\\$") and _begins_argument("".join(out)):
+        if value.startswith("\\$") and begins_argument("".join(out)):
             raise TemplateError(
                 f"a value starting with '$' ({value.replace(chr(92), '')[:40]!r}) would begin an "
                 "rTorrent argument, and rTorrent would run it as a command"
