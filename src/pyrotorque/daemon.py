@@ -106,12 +106,20 @@ class Settings:
 
 
 class Waker:
-    """``JobContext.wake``: asks the scheduler to run another job's tick now."""
+    """``JobContext.wake`` and ``wake_kind``: asks the scheduler to run other jobs' ticks now."""
 
     def __init__(self) -> None:
         self.scheduler: BackgroundScheduler | None = None
         #: The running jobs' tick wrappers, so a wake during a tick becomes a run right after it.
         self.runners: dict[str, TickRunner] = {}
+        #: Job name -> ``Job.kind`` of every planned job.
+        self.kinds: dict[str, str] = {}
+
+    def wake_kind(self, kind: str) -> None:
+        """Wake every running job of ``kind`` (all share the one rTorrent connection)."""
+        for name, job_kind in self.kinds.items():
+            if job_kind == kind and name in self.runners:
+                self(name)
 
     def __call__(self, job_name: str) -> None:
         """Move ``job_name``'s next run to now; a no-op outside a running daemon."""
@@ -209,15 +217,18 @@ def build_plan(settings: Settings, *, only_job: str | None = None) -> Plan:
             dry_run=job_config.dry_run,
             log=job_log,
             wake=waker,
+            wake_kind=waker.wake_kind,
         )
         factory = functools.partial(build_job, job_config, context)
+        job = factory()
+        waker.kinds[job_config.name] = job.kind
         planned.append(
             PlannedJob(
                 name=job_config.name,
                 handler=str(job_config.handler.value),
                 schedule=str(job_config.schedule.value),
                 trigger=trigger,
-                job=factory(),
+                job=job,
                 factory=factory,
             )
         )

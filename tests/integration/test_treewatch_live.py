@@ -56,7 +56,7 @@ class Watch:
             config=config_for(self.tmp_path),
             dry_run=dry_run,
             log=logging.getLogger(LOGGER),
-            wake=self.woken.append,
+            wake_kind=self.woken.append,
         )
         job = TreeWatch(context, TreeWatchOptions(path=str(self.tree), **options))
         self.jobs.append(job)
@@ -75,7 +75,7 @@ class Watch:
             client=RtorrentClient(self.sandbox.url),
             config=config_for(self.tmp_path),
             log=logging.getLogger(LOGGER),
-            wake=self.woken.append,
+            wake_kind=self.woken.append,
         )
         job = TreeWatch(context, TreeWatchOptions(path=str(self.tree), **options))
         self.jobs.append(job)

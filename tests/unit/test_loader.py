@@ -10,15 +10,12 @@ from typing import Any, cast
 import pytest
 
 from pyrotorque.config import Config, JobConfig, Setting
-from pyrotorque.config.loader import load_config
 from pyrotorque.errors import ConditionError, ConfigError, JobLoadError
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.engine_stats import EngineStats
 from pyrotorque.jobs.loader import (
     BUILTIN_HANDLERS,
-    QUEUE_HANDLER,
     LegacyJob,
-    active_jobs_with_handler,
     build_job,
     import_handler,
 )
@@ -170,22 +167,3 @@ def test_builtin_job_of_a_later_release_says_it_is_not_implemented(monkeypatch: 
         import_handler(job_config("Future"))
     assert "not implemented yet" in str(caught.value)
     assert "job.test.active = no" in str(caught.value)
-
-
-def test_active_jobs_with_handler_finds_every_spelling_of_the_queue(tmp_path: Path) -> None:
-    (tmp_path / "torque.ini").write_text(
-        "[TORQUE]\n"
-        "job.queue.active = yes\n"
-        "job.old.handler = pyrocore.torrent.queue:QueueManager\n"
-        "job.old.schedule = minute=*\n"
-        "job.short.handler = QueueManager\n"
-        "job.short.schedule = minute=*\n"
-        "job.off.handler = pyrotorque.jobs.queue:QueueManager\n"
-        "job.off.schedule = minute=*\n"
-        "job.off.active = no\n",
-        encoding="utf-8",
-    )
-    config = load_config(tmp_path, environ={})
-
-    assert active_jobs_with_handler(config, QUEUE_HANDLER) == ["queue", "old", "short"]
-    assert active_jobs_with_handler(config, "pyrotorque.jobs.engine_stats:EngineStats") == ["connstats"]

@@ -145,7 +145,7 @@ class Harness:
             config=make_config(self.tmp_path),
             dry_run=self.dry_run if dry_run is None else dry_run,
             log=logging.getLogger(LOGGER),
-            wake=self.woken.append,
+            wake_kind=self.woken.append,
         )
         return TreeWatch(context, TreeWatchOptions(path=str(self.tree), **self.options))
 

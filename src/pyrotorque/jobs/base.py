@@ -19,8 +19,12 @@ class NoOptions:
     """Options of a job that takes no job-specific keys."""
 
 
-def _no_wake(job_name: str) -> None:
-    """Default for ``JobContext.wake`` outside a daemon: nothing to wake."""
+#: The kind of the queue jobs: a tree watch wakes them after loading an item for the queue to start.
+KIND_QUEUE = "queue"
+
+
+def _no_wake(name: str) -> None:
+    """Default for ``JobContext.wake`` and ``wake_kind`` outside a daemon: nothing to wake."""
 
 
 @dataclass
@@ -33,7 +37,10 @@ class JobContext:
     dry_run: bool = False
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("pyrotorque.job"))
     clock: Callable[[], float] = time.time
+    #: Ask for one job's tick now, by job name.
     wake: Callable[[str], None] = _no_wake
+    #: Ask for a tick now of every running job of a kind (``Job.kind``) that shares this job's rTorrent.
+    wake_kind: Callable[[str], None] = _no_wake
 
 
 class Job(ABC):
@@ -41,6 +48,9 @@ class Job(ABC):
 
     #: The frozen dataclass of this job's specific ``job.NAME.*`` keys; unknown keys are config errors.
     Options: ClassVar[type[Any]] = NoOptions
+    #: What kind of work the job does, so others can wake it without knowing its name or module
+    #: (``JobContext.wake_kind``); ``KIND_QUEUE`` for queues, empty for a job nobody wakes.
+    kind: ClassVar[str] = ""
 
     def __init__(self, context: JobContext, options: Any) -> None:
         self.context = context

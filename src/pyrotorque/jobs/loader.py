@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from pyrotorque.config import Config, JobConfig, build_options, job_configs, legacy_params
+from pyrotorque.config import JobConfig, build_options, legacy_params
 from pyrotorque.errors import ConditionError, ConfigError, JobLoadError
 from pyrotorque.jobs.base import Job, JobContext
 
@@ -34,22 +34,10 @@ BUILTIN_HANDLERS: Mapping[str, str] = {
 }
 
 
-QUEUE_HANDLER = _QUEUE
-
-
 def handler_reference(handler: str) -> str:
     """The ``package.module:Class`` a handler setting names (built-in short and pyrocore names mapped)."""
     name = handler.strip()
     return BUILTIN_HANDLERS.get(name, name)
-
-
-def active_jobs_with_handler(config: Config, reference: str) -> list[str]:
-    """Names of the active jobs whose handler is ``reference``, e.g. every queue to wake after a load."""
-    return [
-        job.name
-        for job in job_configs(config)
-        if job.active and handler_reference(str(job.handler.value)) == reference
-    ]
 
 
 class LegacyJob(Job):

@@ -20,7 +20,7 @@ from typing import Any
 from pyrotorque.conditions import Item, ItemQuery, announce_alias, parse_condition, parse_sort_fields
 from pyrotorque.config.options import option
 from pyrotorque.errors import ConditionError, FaultError
-from pyrotorque.jobs.base import Job, JobContext
+from pyrotorque.jobs.base import KIND_QUEUE, Job, JobContext
 
 #: Always ANDed in front of ``downloading``: what "downloading" means at all. Besides active incomplete
 #: items (the original's definition), a started item still in its hash check holds its slot: checking
@@ -93,6 +93,7 @@ class QueueManager(Job):
     """Starts startable items in ``sort_fields`` order while fewer than ``downloading_max`` download."""
 
     Options = QueueOptions
+    kind = KIND_QUEUE
 
     def __init__(self, context: JobContext, options: QueueOptions) -> None:
         super().__init__(context, options)

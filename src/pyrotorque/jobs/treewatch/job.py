@@ -34,8 +34,7 @@ from pyrotorque.errors import (
     RtorrentError,
     TemplateError,
 )
-from pyrotorque.jobs.base import Job, JobContext
-from pyrotorque.jobs.loader import QUEUE_HANDLER, active_jobs_with_handler
+from pyrotorque.jobs.base import KIND_QUEUE, Job, JobContext
 from pyrotorque.jobs.treewatch.plan import (
     LoadPlan,
     is_metafile_name,
@@ -114,7 +113,6 @@ class TreeWatch(Job):
         self._rtorrent_away = False
         self._already_loaded = 0  # found by the current batch, for one summary line
         self._watcher: TreeWatcher | None = None
-        self._queue_jobs = active_jobs_with_handler(context.config, QUEUE_HANDLER)
         self.state_file = state_path(context.config.config_dir, context.name)
         self._state_loaded = False
         self._known_roots: set[Path] = set()  # roots whose first scan is done
@@ -584,8 +582,7 @@ class TreeWatch(Job):
     def _after_load(self, metafile: Metafile, path: Path, plan: LoadPlan) -> None:
         """Announce the load in rTorrent's log and wake the queue jobs when the item waits for them."""
         if plan.queued:
-            for name in self._queue_jobs:
-                self.context.wake(name)
+            self.context.wake_kind(KIND_QUEUE)
         if self.options.quiet:
             return
         client = self.context.client
