@@ -216,6 +216,70 @@ def test_expansion_error_names_command_and_position() -> None:
         command.render(namespace_for(metafile("Manual.pdf"), "x.torrent"))
 
 
+# Positions count lines and columns from the start of the text, also after multi-line comments
+# (Tempita 0.6.0 alone puts everything after one too far down).
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{{# one\ntwo\nthree }}{{if label}}d.start=", "No {{endif}} at line 3 column 11"),
+        ("{{# a\n}}{{# b\n}}{{# c\n}}{{if label}}d.start=", "No {{endif}} at line 4 column 5"),
+        ("{{# a\n}}\n}}", "}} outside expression at line 3 column 3"),
+        ("{{# a\nb }}x {{ {{", "{{ inside expression at line 2 column 12"),
+        ("{{# a\n}}{{#\n}}d.custom.set=x,{{label", "No }} to finish last expression at line 3 column 20"),
+        ("{{# a\n}}{{for x y}}{{endfor}}", "Bad for (no \"in\") in 'x y' at line 2 column 5"),
+        ("{{# a\n}}{{else}}", "else outside of an if block at line 2 column 5"),
+        ("{{# a\n}}{{if x}}{{endfor}}", "Unexpected endfor at line 2 column 13"),
+        ("{{if x}}{{endif}}{{endif}}", "Unexpected endif at line 1 column 20"),
+    ],
+)
+def test_parse_error_positions_after_multi_line_comments(text: str, message: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        parse(text, name="job.t.cmd.x")
+    assert str(caught.value).split("\n")[0] == f"job.t.cmd.x: {message}"
+
+
+@pytest.mark.parametrize(
+    ("text", "namespace", "message"),
+    [
+        ("{{#\n\n}}{{nope}}", {}, "NameError: name 'nope' is not defined at line 3 column 5"),
+        (
+            "{{# a\nb\n}}d.x={{value}}",
+            {"value": "\x00"},
+            "character U+0000 at position 0 of '\\x00' cannot be passed to rTorrent at line 3 column 9",
+        ),
+        (
+            "{{# a\n}}{{# b\n}}{{for v in nope}}{{v}}{{endfor}}",
+            {},
+            "NameError: name 'nope' is not defined at line 3 column 5",
+        ),
+        ("{{# a\n}}\n{{py:x = 1/0}}", {}, "ZeroDivisionError: division by zero at line 3 column 3"),
+        ("{{# a\n}}{{if 1/0}}x{{endif}}", {}, "ZeroDivisionError: division by zero at line 2 column 5"),
+        (
+            "{{# a\n}}{{if 0}}x{{elif 1/0}}y{{endif}}",
+            {},
+            "ZeroDivisionError: division by zero at line 2 column 14",
+        ),
+        ("{{# a\n}}{{default z = nope}}", {}, "NameError: name 'nope' is not defined at line 2 column 5"),
+        (
+            "{{# a\n}}{{value|nope}}",
+            {"value": "v"},
+            "NameError: name 'nope' is not defined at line 2 column 5",
+        ),
+        (
+            "{{# a\n}}{{def f(a=nope)}}{{a}}{{enddef}}{{f()}}",
+            {},
+            "NameError: name 'nope' is not defined at line 2 column 5 at line 2 column 37",
+        ),
+    ],
+)
+def test_render_error_positions_after_multi_line_comments(
+    text: str, namespace: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TemplateError) as caught:
+        parse(text, name="job.t.cmd.x").render(namespace)
+    assert str(caught.value) == f"job.t.cmd.x: {message}"
+
+
 def test_unknown_name_is_a_template_error() -> None:
     with pytest.raises(TemplateError, match=r"job\.treewatch\.cmd\.test: NameError: .*'nope'"):
         parse("{{#}}{{nope}}").render({})
