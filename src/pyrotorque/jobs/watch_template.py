@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, Final
 import tempita
 
 from pyrotorque.conditions.fields import announce_alias
-from pyrotorque.conditions.traits import detect_traits, file_histogram, name_trait
+from pyrotorque.conditions.traits import detect_traits, file_histogram
 from pyrotorque.errors import TemplateError
+from pyrotorque.names import release_details, release_kind
 
 if TYPE_CHECKING:
     from pyrotorque.metafile import Metafile
@@ -33,7 +34,6 @@ __all__ = [
     "Helpers",
     "LoadCommand",
     "Traits",
-    "name_traits",
     "path_flags",
     "rtorrent_escape",
     "template_namespace",
@@ -310,31 +310,6 @@ def path_flags(pathname: Path, root: Path) -> frozenset[str]:
 
 # -- namespace -----------------------------------------------------------------------------------
 
-# A season-episode marker (S01E02, 1x02), a season pack (S01) or an air date, and what follows.
-_TV_MARKER: Final = re.compile(
-    r"""(?ix)
-    [\s._\-\[(]
-    (?: s(?P<season>\d{1,2})(?:[\s._-]?e(?P<episode>\d{1,3}))?
-      | (?P<xseason>\d{1,2})x(?P<xepisode>\d{2,3})
-      | (?P<date>(?:19|20)\d\d[.\-](?:0[1-9]|1[0-2])[.\-](?:0[1-9]|[12]\d|3[01]))
-    )
-    (?=[\s._\-\])]|$)
-    """
-)
-_MOVIE_YEAR: Final = re.compile(r"[\s._\-(\[](?P<year>(?:19[2-9]\d|20\d\d))(?=[\s._\-)\]]|$)")
-_RESOLUTION: Final = re.compile(r"(?i)(?<![a-z0-9])(\d{3,4}[pi]|4k|uhd)(?![a-z0-9])")
-_CODEC: Final = re.compile(r"(?i)(?<![a-z0-9])(x26[45]|h\.?26[45]|hevc|avc|xvid|divx|av1)(?![a-z0-9])")
-_SOURCE: Final = re.compile(
-    r"(?i)(?<![a-z0-9])(blu-?ray|bdrip|brrip|dvdrip|web-?dl|webrip|hdtv|remux|dvd)(?![a-z0-9])"
-)
-_GROUP: Final = re.compile(r"-(?P<group>[A-Za-z0-9]+)$")
-_KNOWN_EXTENSION: Final = re.compile(r"(?i)\.(mkv|avi|mp4|m4v|ts|m2ts|wmv|mpg|ogv|webm|mov|iso|rar|zip)$")
-
-
-def _words(text: str) -> str:
-    """Dots and underscores as spaces, single-spaced and stripped (``Show.Name`` -> ``Show Name``)."""
-    return " ".join(re.sub(r"[._]+", " ", text).split()).strip(" -[(")
-
 
 class Traits(dict[str, Any]):
     """What a name says about its content; keys are also attributes (``traits.kind``)."""
@@ -344,40 +319,6 @@ class Traits(dict[str, Any]):
             return self[key]
         except KeyError:
             raise AttributeError(key) from None
-
-
-def name_traits(name: str) -> dict[str, Any]:
-    """Show, season, episode, date, or title and year, plus release details parsed from a name."""
-    info: dict[str, Any] = {}
-    stem = name
-    extension = _KNOWN_EXTENSION.search(stem)
-    if extension:
-        info["extension"] = extension.group(1).lower()
-        stem = stem[: extension.start()]
-    for key, pattern in (("resolution", _RESOLUTION), ("codec", _CODEC), ("source", _SOURCE)):
-        found = pattern.search(stem)
-        if found:
-            info[key] = found.group(1)
-    group = _GROUP.search(stem)
-    if group and not group.group("group").isdigit():
-        info["group"] = group.group("group")
-    tv = _TV_MARKER.search(stem)
-    if tv and tv.start() > 0:
-        info["show"] = _words(stem[: tv.start()])
-        if tv.group("date"):
-            info["date"] = tv.group("date").replace(".", "-")
-        else:
-            info["season"] = int(tv.group("season") or tv.group("xseason"))
-            episode = tv.group("episode") or tv.group("xepisode")
-            if episode:
-                info["episode"] = int(episode)
-        return info
-    # The last plausible year counts: "2001 A Space Odyssey 1968" is from 1968.
-    year = next(reversed(list(_MOVIE_YEAR.finditer(stem))), None)
-    if year and year.start() > 0:
-        info["title"] = _words(stem[: year.start()])
-        info["year"] = int(year.group("year"))
-    return info
 
 
 def _main_file(metafile: Metafile) -> str:
@@ -494,8 +435,10 @@ def template_namespace(
     if label_parts:
         kind = label_parts[0] if label_parts[0] in ("tv", "movie") else None
     else:
-        kind = name_trait(metafile.name)
-    traits = Traits(name_traits(metafile.name))
+        kind = release_kind(metafile.name)
+    # kind and the details come from two rules that disagree on some names (see names.py),
+    # and templates rely on both as they are.
+    traits = Traits(release_details(metafile.name))
     traits["kind"] = kind
     namespace: dict[str, Any] = {
         name: function for name, function in HELPER_FUNCTIONS.items() if name != "pathname"
