@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 
 from pyrotorque.config import Config
+from pyrotorque.durations import format_duration
 from pyrotorque.jobs.base import JobContext, NoOptions
 from pyrotorque.jobs.engine_stats import EngineStats
 from pyrotorque.jobs.watch_template import HELPERS
@@ -84,3 +85,20 @@ def test_stats_line_uptime(
     match = re.fullmatch(r"Stats for box:1 - up (?P<up>[^,]+), 0 items, 0 requests", message)
     assert match, message
     assert match["up"] == uptime
+
+
+@pytest.mark.parametrize(
+    ("seconds", "options", "text"),
+    [
+        (90061, {}, "1d 1h 1m 1s"),
+        (90061, {"max_units": 3}, "1d 1h 1m"),
+        (90061, {"max_units": 1}, "1d"),
+        (86400 + 5, {"max_units": 4}, "1d 5s"),
+        (8 * 86400, {"weeks": True}, "1w 1d"),
+        (7 * 86400 + 1, {"weeks": True, "max_units": 4}, "1w"),
+        (7 * 86400 + 1, {"weeks": True, "max_units": 5}, "1w 1s"),
+        (0, {"weeks": True, "max_units": 1}, "0s"),
+    ],
+)
+def test_format_duration_options(seconds: float, options: dict[str, Any], text: str) -> None:
+    assert format_duration(seconds, **options) == text

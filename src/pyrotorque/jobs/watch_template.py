@@ -24,6 +24,7 @@ import tempita
 
 from pyrotorque.conditions.fields import announce_alias
 from pyrotorque.conditions.traits import detect_traits, file_histogram
+from pyrotorque.durations import format_duration
 from pyrotorque.errors import TemplateError
 from pyrotorque.names import release_details, release_kind
 
@@ -345,16 +346,8 @@ def _iso(timestamp: float) -> str:
 
 
 def _duration(seconds: float) -> str:
-    """Seconds as ``1d 2h 3m 4s`` (zero parts left out)."""
-    rest = int(seconds)
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        amount, rest = divmod(rest, size)
-        if amount:
-            parts.append(f"{amount}{unit}")
-    if rest or not parts:
-        parts.append(f"{rest}s")
-    return " ".join(parts)
+    """Seconds as ``1d 2h 3m 4s`` (zero parts left out, no weeks)."""
+    return format_duration(seconds)
 
 
 def _pathname(path: str) -> str:
