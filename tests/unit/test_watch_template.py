@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pyrotorque.bunch import Bunch
 from pyrotorque.config.ini import parse_ini
 from pyrotorque.errors import TemplateError
 from pyrotorque.jobs.watch_template import (
@@ -404,6 +405,15 @@ def test_namespace_of_movie_and_unknown() -> None:
     assert unknown["label"] == ""
     assert unknown["traits"] == {"kind": None}
     assert unknown["tracker_alias"] == ""
+
+
+def test_traits_are_the_bunch_pyrocore_jobs_get() -> None:
+    traits = namespace_for(metafile("Some.Show.S01E02.mkv"), "x.torrent")["traits"]
+    assert type(traits) is Bunch
+    assert not hasattr(traits, "title") and getattr(traits, "title", "none") == "none"
+    # What a template writes to an attribute is a key afterwards, for the next expression too.
+    command = parse("{{#}}{{py:traits.show = traits.show.upper()}}d.custom.set=x,{{traits['show']}}")
+    assert command.render({"traits": traits}) == "d.custom.set=x,SOME\\ SHOW"
 
 
 def test_helpers_and_the_pathname_quirk() -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import tempita
 
+from pyrotorque.bunch import Bunch
 from pyrotorque.conditions.fields import announce_alias
 from pyrotorque.conditions.traits import detect_traits, file_histogram
 from pyrotorque.durations import format_duration
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Helpers",
     "LoadCommand",
-    "Traits",
     "path_flags",
     "rtorrent_escape",
     "template_namespace",
@@ -312,16 +312,6 @@ def path_flags(pathname: Path, root: Path) -> frozenset[str]:
 # -- namespace -----------------------------------------------------------------------------------
 
 
-class Traits(dict[str, Any]):
-    """What a name says about its content; keys are also attributes (``traits.kind``)."""
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
-
-
 def _main_file(metafile: Metafile) -> str:
     """The file name that decides ``filetype``: the name of a single file, else the largest file."""
     if not metafile.is_multi_file or not metafile.files:
@@ -431,7 +421,7 @@ def template_namespace(
         kind = release_kind(metafile.name)
     # kind and the details come from two rules that disagree on some names (see names.py),
     # and templates rely on both as they are.
-    traits = Traits(release_details(metafile.name))
+    traits = Bunch(release_details(metafile.name))
     traits["kind"] = kind
     namespace: dict[str, Any] = {
         name: function for name, function in HELPER_FUNCTIONS.items() if name != "pathname"
