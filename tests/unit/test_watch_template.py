@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tempita
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -279,6 +283,22 @@ def test_render_error_positions_after_multi_line_comments(
     with pytest.raises(TemplateError) as caught:
         parse(text, name="job.t.cmd.x").render(namespace)
     assert str(caught.value) == f"job.t.cmd.x: {message}"
+
+
+def test_importing_our_templates_leaves_tempita_alone() -> None:
+    """Our positions are fixed in our template class; the library's function stays its own."""
+    assert tempita.find_position.__module__ == "tempita"
+    script = (
+        "import tempita\n"
+        "before = tempita.find_position\n"
+        "import pyrotorque.jobs.watch_template\n"
+        "assert tempita.find_position is before, tempita.find_position\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script],
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
 
 
 def test_unknown_name_is_a_template_error() -> None:
