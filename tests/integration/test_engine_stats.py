@@ -13,9 +13,10 @@ import pytest
 from sandbox.rtorrent import RtorrentSandbox, SandboxFactory
 
 from pyrotorque.config import Config
+from pyrotorque.durations import format_duration
 from pyrotorque.errors import FaultError
 from pyrotorque.jobs.base import JobContext, NoOptions
-from pyrotorque.jobs.engine_stats import EngineStats, human_duration
+from pyrotorque.jobs.engine_stats import EngineStats
 from pyrotorque.jobs.runner import TickRunner
 from pyrotorque.rtorrent.client import RtorrentClient
 
@@ -51,8 +52,8 @@ def seconds(text: str) -> int:
     ("value", "text"),
     [(0, "0s"), (59.9, "59s"), (61, "1m 1s"), (3600, "1h"), (90061, "1d 1h"), (8 * 86400 + 7200, "1w 1d")],
 )
-def test_human_duration(value: float, text: str) -> None:
-    assert human_duration(value) == text
+def test_uptime_text(value: float, text: str) -> None:
+    assert format_duration(value, weeks=True, max_units=2) == text
     assert seconds(text) <= value
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from pyrotorque.conditions import FIELDS, FieldContext, announce_alias, lookup_field
 from pyrotorque.conditions.fields import FILES, TRACKERS
-from pyrotorque.conditions.traits import detect_traits, extension_of, file_histogram, name_trait
+from pyrotorque.conditions.traits import detect_traits, extension_of, file_histogram
+from pyrotorque.names import release_kind
 
 CONTEXT = FieldContext({"LT": ["http://tracker.example.org/announce"]}, now=10_000.0)
 
@@ -192,7 +193,7 @@ def test_histogram_rounds_percentages() -> None:
     ],
 )
 def test_name_traits(name: str, trait: str | None) -> None:
-    assert name_trait(name) == trait
+    assert release_kind(name) == trait
 
 
 @pytest.mark.parametrize(

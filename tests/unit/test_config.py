@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import pyrotorque.bunch
 from pyrotorque.config import (
     Bunch,
     Config,
@@ -673,6 +674,11 @@ class TestLegacyParams:
         with pytest.raises(AttributeError):
             _ = params.extra
         assert not hasattr(params, "missing")
+        with pytest.raises(AttributeError, match=r"^missing$"):
+            del params.missing
+
+    def test_bunch_is_the_shared_class(self, params: Bunch) -> None:
+        assert type(params) is Bunch is pyrotorque.bunch.Bunch
 
 
 def test_public_api_is_importable() -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tempita
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pyrotorque.bunch import Bunch
 from pyrotorque.config.ini import parse_ini
 from pyrotorque.errors import TemplateError
 from pyrotorque.jobs.treewatch.templates import (
@@ -216,6 +221,86 @@ def test_expansion_error_names_command_and_position() -> None:
         command.render(namespace_for(metafile("Manual.pdf"), "x.torrent"))
 
 
+# Positions count lines and columns from the start of the text, also after multi-line comments
+# (Tempita 0.6.0 alone puts everything after one too far down).
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{{# one\ntwo\nthree }}{{if label}}d.start=", "No {{endif}} at line 3 column 11"),
+        ("{{# a\n}}{{# b\n}}{{# c\n}}{{if label}}d.start=", "No {{endif}} at line 4 column 5"),
+        ("{{# a\n}}\n}}", "}} outside expression at line 3 column 3"),
+        ("{{# a\nb }}x {{ {{", "{{ inside expression at line 2 column 12"),
+        ("{{# a\n}}{{#\n}}d.custom.set=x,{{label", "No }} to finish last expression at line 3 column 20"),
+        ("{{# a\n}}{{for x y}}{{endfor}}", "Bad for (no \"in\") in 'x y' at line 2 column 5"),
+        ("{{# a\n}}{{else}}", "else outside of an if block at line 2 column 5"),
+        ("{{# a\n}}{{if x}}{{endfor}}", "Unexpected endfor at line 2 column 13"),
+        ("{{if x}}{{endif}}{{endif}}", "Unexpected endif at line 1 column 20"),
+    ],
+)
+def test_parse_error_positions_after_multi_line_comments(text: str, message: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        parse(text, name="job.t.cmd.x")
+    assert str(caught.value).split("\n")[0] == f"job.t.cmd.x: {message}"
+
+
+@pytest.mark.parametrize(
+    ("text", "namespace", "message"),
+    [
+        ("{{#\n\n}}{{nope}}", {}, "NameError: name 'nope' is not defined at line 3 column 5"),
+        (
+            "{{# a\nb\n}}d.x={{value}}",
+            {"value": "\x00"},
+            "character U+0000 at position 0 of '\\x00' cannot be passed to rTorrent at line 3 column 9",
+        ),
+        (
+            "{{# a\n}}{{# b\n}}{{for v in nope}}{{v}}{{endfor}}",
+            {},
+            "NameError: name 'nope' is not defined at line 3 column 5",
+        ),
+        ("{{# a\n}}\n{{py:x = 1/0}}", {}, "ZeroDivisionError: division by zero at line 3 column 3"),
+        ("{{# a\n}}{{if 1/0}}x{{endif}}", {}, "ZeroDivisionError: division by zero at line 2 column 5"),
+        (
+            "{{# a\n}}{{if 0}}x{{elif 1/0}}y{{endif}}",
+            {},
+            "ZeroDivisionError: division by zero at line 2 column 14",
+        ),
+        ("{{# a\n}}{{default z = nope}}", {}, "NameError: name 'nope' is not defined at line 2 column 5"),
+        (
+            "{{# a\n}}{{value|nope}}",
+            {"value": "v"},
+            "NameError: name 'nope' is not defined at line 2 column 5",
+        ),
+        (
+            "{{# a\n}}{{def f(a=nope)}}{{a}}{{enddef}}{{f()}}",
+            {},
+            "NameError: name 'nope' is not defined at line 2 column 5 at line 2 column 37",
+        ),
+    ],
+)
+def test_render_error_positions_after_multi_line_comments(
+    text: str, namespace: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TemplateError) as caught:
+        parse(text, name="job.t.cmd.x").render(namespace)
+    assert str(caught.value) == f"job.t.cmd.x: {message}"
+
+
+def test_importing_our_templates_leaves_tempita_alone() -> None:
+    """Our positions are fixed in our template class; the library's function stays its own."""
+    assert tempita.find_position.__module__ == "tempita"
+    script = (
+        "import tempita\n"
+        "before = tempita.find_position\n"
+        "import pyrotorque.jobs.treewatch.templates\n"
+        "assert tempita.find_position is before, tempita.find_position\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script],
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+
+
 def test_unknown_name_is_a_template_error() -> None:
     with pytest.raises(TemplateError, match=r"job\.treewatch\.cmd\.test: NameError: .*'nope'"):
         parse("{{#}}{{nope}}").render({})
@@ -340,6 +425,15 @@ def test_namespace_of_movie_and_unknown() -> None:
     assert unknown["label"] == ""
     assert unknown["traits"] == {"kind": None}
     assert unknown["tracker_alias"] == ""
+
+
+def test_traits_are_the_bunch_pyrocore_jobs_get() -> None:
+    traits = namespace_for(metafile("Some.Show.S01E02.mkv"), "x.torrent")["traits"]
+    assert type(traits) is Bunch
+    assert not hasattr(traits, "title") and getattr(traits, "title", "none") == "none"
+    # What a template writes to an attribute is a key afterwards, for the next expression too.
+    command = parse("{{#}}{{py:traits.show = traits.show.upper()}}d.custom.set=x,{{traits['show']}}")
+    assert command.render({"traits": traits}) == "d.custom.set=x,SOME\\ SHOW"
 
 
 def test_helpers_and_the_pathname_quirk() -> None:

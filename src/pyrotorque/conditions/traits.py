@@ -1,10 +1,15 @@
-"""File type histograms (``kind_N``) and content traits (``traits``) of an item, from its file list."""
+"""File type histograms (``kind_N``) and content traits (``traits``) of an item, from its file list.
+
+Whether a video or an archive is a show or a film is the name's to say: :mod:`pyrotorque.names`.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
+
+from pyrotorque.names import release_kind
 
 __all__ = [
     "TRAIT_EXTENSIONS",
@@ -49,32 +54,6 @@ TRAIT_EXTENSIONS: Final[dict[str, frozenset[str]]] = {
 _REFINABLE: Final = frozenset({"video", "misc"})
 _ALIASES: Final = {"jpeg": "jpg", "mpeg": "mpg", "tiff": "tif", "htm": "html"}
 _RAR_PART: Final = re.compile(r"r\d\d")
-
-# Episode markers: S01E02, S01, 1x02, Season 2, and air dates like 2024.05.17.
-_TV_NAME: Final = re.compile(
-    r"""(?ix)
-    (?:^|[\s._\-\[(])
-    (?: s\d{1,2}(?:[\s._-]?e\d{1,3})+     # S01E02, S01E02E03
-      | s\d{1,2}(?=[\s._\-\])]|$)         # a season pack, S01
-      | \d{1,2}x\d{2,3}                    # 1x02
-      | season[\s._-]?\d{1,2}              # Season 2
-      | (?:19|20)\d\d[.\-](?:0[1-9]|1[0-2])[.\-](?:0[1-9]|[12]\d|3[01])  # 2024.05.17
-    )
-    (?=[\s._\-\])]|$)
-    """
-)
-# A film: a title followed by a plausible year, then release words or the end.
-_MOVIE_NAME: Final = re.compile(
-    r"""(?ix)
-    ^[^\s._\-].*?[\s._\-(\[]
-    (?:19[2-9]\d|20\d\d)
-    [\s._\-)\]]*
-    (?: $
-      | (?:\d{3,4}p|bluray|blu-ray|bdrip|brrip|dvdrip|web-?dl|webrip|hdtv|remux|x26[45]|h\.?26[45]
-         |hevc|xvid|proper|repack|extended|unrated|limited|internal|multi|german|french|\[|\()
-    )
-    """
-)
 
 
 def extension_of(path: str) -> str:
@@ -128,15 +107,6 @@ def kinds_at_least(histogram: dict[str, int], percent: int) -> frozenset[str]:
     return frozenset(ext for ext, share in histogram.items() if ext and share >= percent)
 
 
-def name_trait(name: str) -> str | None:
-    """``tv`` or ``movie`` if the item name looks like one, else ``None``."""
-    if _TV_NAME.search(name):
-        return "tv"
-    if _MOVIE_NAME.search(name):
-        return "movie"
-    return None
-
-
 def detect_traits(name: str, histogram: dict[str, int]) -> tuple[str, ...]:
     """``(class, extension)`` of the main file type (more than half the size), or ``()``."""
     main = next((ext for ext, share in histogram.items() if ext and share > 50), None)
@@ -145,6 +115,6 @@ def detect_traits(name: str, histogram: dict[str, int]) -> tuple[str, ...]:
     for trait, extensions in TRAIT_EXTENSIONS.items():
         if main in extensions:
             if trait in _REFINABLE:
-                trait = name_trait(name) or trait
+                trait = release_kind(name) or trait
             return (trait, main)
     return ()

@@ -7,11 +7,11 @@
 
 from __future__ import annotations
 
+from pyrotorque.bunch import Bunch
 from pyrotorque.config.convert import BadValue, parse_bool
 from pyrotorque.config.ini import Setting, parse_ini
 from pyrotorque.config.jobs import (
     COMMON_KEYS,
-    Bunch,
     JobConfig,
     job_configs,
     legacy_params,

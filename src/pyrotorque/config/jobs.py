@@ -6,8 +6,9 @@ import logging
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from pyrotorque.bunch import Bunch
 from pyrotorque.config.convert import BadValue, parse_bool
 from pyrotorque.config.ini import Setting
 from pyrotorque.config.loader import Config
@@ -124,25 +125,6 @@ def split_schedule(schedule: Setting | str, key: str = "schedule") -> dict[str, 
             raise setting.error(f"schedule field {name!r} is given twice", key)
         fields[name] = value
     return fields
-
-
-class Bunch(dict[str, Any]):
-    """A dict whose keys can also be read and set as attributes (what pyrocore jobs expect)."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self[name] = value
-
-    def __delattr__(self, name: str) -> None:
-        try:
-            del self[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
 # The original's truth words; on/off were not among them, so they stay strings for legacy jobs.

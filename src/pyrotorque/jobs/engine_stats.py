@@ -12,23 +12,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from pyrotorque.durations import format_duration
 from pyrotorque.errors import FaultError
 from pyrotorque.jobs.base import Job, NoOptions
 
 STARTUP_TIME_METHOD = "pyrotorque.startup_time"
-
-_UNITS = (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-
-
-def human_duration(seconds: float, max_units: int = 2) -> str:
-    """Format a duration with at most ``max_units`` units, largest first: ``2w 3d``, ``5m 7s``, ``0s``."""
-    remaining = max(0, int(seconds))
-    units: list[tuple[int, str]] = []
-    for suffix, size in _UNITS:
-        count, remaining = divmod(remaining, size)
-        if count or units:
-            units.append((count, suffix))
-    return " ".join(f"{count}{suffix}" for count, suffix in units[:max_units] if count) or "0s"
 
 
 def _startup_time(startup_stamp: Any, session_path: Any) -> float | None:
@@ -68,7 +56,10 @@ class EngineStats(Job):
         )
         startup = _startup_time(startup_stamp, session_path)
         now_seconds = float(_required(now))
-        uptime = human_duration(now_seconds - startup) if startup is not None else "unknown"
+        uptime = "unknown"
+        if startup is not None:
+            # A start stamp ahead of rTorrent's clock (clock skew) shows as 0s, not as a countdown.
+            uptime = format_duration(max(0, int(now_seconds - startup)), weeks=True, max_units=2)
         self.log.info(
             "Stats for %s - up %s, %s items, %s",
             _required(name),

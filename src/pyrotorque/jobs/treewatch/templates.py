@@ -22,9 +22,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 import tempita
 
+from pyrotorque.bunch import Bunch
 from pyrotorque.conditions.fields import announce_alias
-from pyrotorque.conditions.traits import detect_traits, file_histogram, name_trait
+from pyrotorque.conditions.traits import detect_traits, file_histogram
+from pyrotorque.durations import format_duration
 from pyrotorque.errors import TemplateError
+from pyrotorque.names import release_details, release_kind
 from pyrotorque.rtorrent.commands import begins_argument, rtorrent_escape
 
 if TYPE_CHECKING:
@@ -33,8 +36,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Helpers",
     "LoadCommand",
-    "Traits",
-    "name_traits",
     "path_flags",
     "template_namespace",
 ]
@@ -83,19 +84,61 @@ def _unmark(marked: str) -> str:
 # -- the two kinds of command text -----------------------------------------------------------
 
 
-def _find_position(text: str, index: int, _last_index: int, _last_pos: tuple[int, int]) -> tuple[int, int]:
+_DELIMITER: Final = re.compile(r"\{\{|\}\}")
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
     """(line, column) of ``index`` in ``text``, both 1-based, counted from the start of the text."""
     return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
 
 
-# Tempita 0.6.0 counts the newlines from the start of the text again at every delimiter and adds
-# them to the previous line number, so every position after a multi-line comment is too far down.
-# Our templates never use line_offset, so absolute counting is exact for them.
-tempita.find_position = _find_position
+def _tempita_positions(text: str) -> dict[tuple[int, int], tuple[int, int]]:
+    """Each (line, column) Tempita's lexer can report for ``text``, mapped to the true one.
+
+    Tempita 0.6.0 counts the newlines from the start of the text again at every delimiter and
+    adds them to the previous line number, so every position after a multi-line comment is too far
+    down. Its lexer asks ``find_position`` once per delimiter, as below, and every position it
+    reports (parse errors, the nodes of the parse tree) is one of these. They are all distinct
+    (lines grow at every delimiter after the first newline, columns before it), so the map is exact.
+    """
+    positions = {(1, 1): (1, 1)}
+    reported = (1, 1)
+    for match in _DELIMITER.finditer(text):
+        reported = tempita.find_position(text, match.end(), 0, reported)
+        positions[reported] = _position(text, match.end())
+    return positions
+
+
+def _with_positions(node: Any, positions: Mapping[tuple[int, int], tuple[int, int]]) -> Any:
+    """A copy of Tempita's parse tree (strings, lists, tuples) with every position mapped."""
+    if isinstance(node, list):
+        return [_with_positions(item, positions) for item in node]
+    if isinstance(node, tuple):
+        if len(node) == 2 and all(type(part) is int for part in node):  # only positions are int pairs
+            return positions.get(node, node)
+        return tuple(_with_positions(item, positions) for item in node)
+    return node
 
 
 class _CommandTemplate(tempita.Template):  # type: ignore[misc]  # tempita has no type hints
-    """A Tempita template whose expression values are escaped for rTorrent, not inserted raw."""
+    """A Tempita template whose expression values are escaped for rTorrent, not inserted raw.
+
+    Its positions count from the start of the text (see ``_tempita_positions``); the library's
+    own ``find_position`` is left alone, so other Tempita users in the process are not affected.
+    """
+
+    _parsed: list[Any]  # Tempita's parse tree, built by its constructor
+
+    def __init__(self, content: str) -> None:
+        positions = _tempita_positions(content)
+        try:
+            super().__init__(content)
+        except tempita.TemplateError as exc:
+            if exc.position:
+                exc.position = positions.get(tuple(exc.position), exc.position)
+            raise
+        # Every position of a later error (_eval, _exec, _repr, {{def}}) is read from this tree.
+        self._parsed = _with_positions(self._parsed, positions)
 
     def _repr(self, value: Any, pos: tuple[int, int]) -> str:
         try:
@@ -257,75 +300,6 @@ def path_flags(pathname: Path, root: Path) -> frozenset[str]:
 
 # -- namespace -----------------------------------------------------------------------------------
 
-# A season-episode marker (S01E02, 1x02), a season pack (S01) or an air date, and what follows.
-_TV_MARKER: Final = re.compile(
-    r"""(?ix)
-    [\s._\-\[(]
-    (?: s(?P<season>\d{1,2})(?:[\s._-]?e(?P<episode>\d{1,3}))?
-      | (?P<xseason>\d{1,2})x(?P<xepisode>\d{2,3})
-      | (?P<date>(?:19|20)\d\d[.\-](?:0[1-9]|1[0-2])[.\-](?:0[1-9]|[12]\d|3[01]))
-    )
-    (?=[\s._\-\])]|$)
-    """
-)
-_MOVIE_YEAR: Final = re.compile(r"[\s._\-(\[](?P<year>(?:19[2-9]\d|20\d\d))(?=[\s._\-)\]]|$)")
-_RESOLUTION: Final = re.compile(r"(?i)(?<![a-z0-9])(\d{3,4}[pi]|4k|uhd)(?![a-z0-9])")
-_CODEC: Final = re.compile(r"(?i)(?<![a-z0-9])(x26[45]|h\.?26[45]|hevc|avc|xvid|divx|av1)(?![a-z0-9])")
-_SOURCE: Final = re.compile(
-    r"(?i)(?<![a-z0-9])(blu-?ray|bdrip|brrip|dvdrip|web-?dl|webrip|hdtv|remux|dvd)(?![a-z0-9])"
-)
-_GROUP: Final = re.compile(r"-(?P<group>[A-Za-z0-9]+)$")
-_KNOWN_EXTENSION: Final = re.compile(r"(?i)\.(mkv|avi|mp4|m4v|ts|m2ts|wmv|mpg|ogv|webm|mov|iso|rar|zip)$")
-
-
-def _words(text: str) -> str:
-    """Dots and underscores as spaces, single-spaced and stripped (``Show.Name`` -> ``Show Name``)."""
-    return " ".join(re.sub(r"[._]+", " ", text).split()).strip(" -[(")
-
-
-class Traits(dict[str, Any]):
-    """What a name says about its content; keys are also attributes (``traits.kind``)."""
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
-
-
-def name_traits(name: str) -> dict[str, Any]:
-    """Show, season, episode, date, or title and year, plus release details parsed from a name."""
-    info: dict[str, Any] = {}
-    stem = name
-    extension = _KNOWN_EXTENSION.search(stem)
-    if extension:
-        info["extension"] = extension.group(1).lower()
-        stem = stem[: extension.start()]
-    for key, pattern in (("resolution", _RESOLUTION), ("codec", _CODEC), ("source", _SOURCE)):
-        found = pattern.search(stem)
-        if found:
-            info[key] = found.group(1)
-    group = _GROUP.search(stem)
-    if group and not group.group("group").isdigit():
-        info["group"] = group.group("group")
-    tv = _TV_MARKER.search(stem)
-    if tv and tv.start() > 0:
-        info["show"] = _words(stem[: tv.start()])
-        if tv.group("date"):
-            info["date"] = tv.group("date").replace(".", "-")
-        else:
-            info["season"] = int(tv.group("season") or tv.group("xseason"))
-            episode = tv.group("episode") or tv.group("xepisode")
-            if episode:
-                info["episode"] = int(episode)
-        return info
-    # The last plausible year counts: "2001 A Space Odyssey 1968" is from 1968.
-    year = next(reversed(list(_MOVIE_YEAR.finditer(stem))), None)
-    if year and year.start() > 0:
-        info["title"] = _words(stem[: year.start()])
-        info["year"] = int(year.group("year"))
-    return info
-
 
 def _main_file(metafile: Metafile) -> str:
     """The file name that decides ``filetype``: the name of a single file, else the largest file."""
@@ -351,16 +325,8 @@ def _iso(timestamp: float) -> str:
 
 
 def _duration(seconds: float) -> str:
-    """Seconds as ``1d 2h 3m 4s`` (zero parts left out)."""
-    rest = int(seconds)
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        amount, rest = divmod(rest, size)
-        if amount:
-            parts.append(f"{amount}{unit}")
-    if rest or not parts:
-        parts.append(f"{rest}s")
-    return " ".join(parts)
+    """Seconds as ``1d 2h 3m 4s`` (zero parts left out, no weeks)."""
+    return format_duration(seconds)
 
 
 def _pathname(path: str) -> str:
@@ -441,8 +407,10 @@ def template_namespace(
     if label_parts:
         kind = label_parts[0] if label_parts[0] in ("tv", "movie") else None
     else:
-        kind = name_trait(metafile.name)
-    traits = Traits(name_traits(metafile.name))
+        kind = release_kind(metafile.name)
+    # kind and the details come from two rules that disagree on some names (see names.py),
+    # and templates rely on both as they are.
+    traits = Bunch(release_details(metafile.name))
     traits["kind"] = kind
     namespace: dict[str, Any] = {
         name: function for name, function in HELPER_FUNCTIONS.items() if name != "pathname"
