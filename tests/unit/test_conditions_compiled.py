@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pyrotorque.conditions import ItemQuery, lookup_field, parse_condition, parse_sort_fields
-from pyrotorque.conditions.fetch import _Layout
 from pyrotorque.conditions.fields import FieldContext
+from pyrotorque.conditions.items import RowLayout
 from pyrotorque.conditions.sort import sort_rows
 from pyrotorque.conditions.traits import FileList
 from tests.unit.test_conditions_fetch import FakeClient, FakeItem
@@ -95,7 +95,7 @@ def reference(query: ItemQuery, client: FakeClient) -> list[str]:
     rows = client.d_multicall("main", query.commands)
     files = {item.hash: (FileList([list(entry) for entry in item.files]),) for item in client.items.values()}
     trackers = {item.hash: [list(entry) for entry in item.trackers] for item in client.items.values()}
-    layout = _Layout(query.commands, FieldContext(ALIASES, NOW), files, trackers)
+    layout = RowLayout(query.commands, FieldContext(ALIASES, NOW), files, trackers)
     kept = rows
     if query.condition is not None:
         evaluate, _ = query.condition.evaluator(lambda name: (layout.getter(name), False), NOW)
@@ -127,7 +127,7 @@ def test_first_pass_is_kleene_logic(condition: str, fake_items: list[FakeItem], 
     if files_known:
         for row, item in zip(rows, client.items.values(), strict=True):
             files[item.hash] = query._entry(row, FileList([list(entry) for entry in item.files]))
-    layout = _Layout(query.commands, FieldContext(ALIASES, NOW), files, {})
+    layout = RowLayout(query.commands, FieldContext(ALIASES, NOW), files, {})
     multi = query.commands.index("d.is_multi_file") if "d.is_multi_file" in query.commands else None
 
     def no_derive(row: list[Any]) -> tuple[Any, ...]:

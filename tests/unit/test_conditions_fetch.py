@@ -267,9 +267,10 @@ def test_file_lists_are_remembered_between_fetches_of_one_query() -> None:
     assert client.methods() == ["d.multicall2", "system.multicall"] * 2
 
 
-def test_huge_batches_are_split() -> None:
+def test_all_list_calls_go_to_the_client_as_one_multicall() -> None:
+    # Splitting a request that would pass rTorrent's cap is the client's job (tests/unit/test_client.py).
     client = FakeClient(fake_items())
-    items = ItemQuery("kind=iso,flac,mkv", "name", batch_size=4).fetch(client, now=NOW)
+    items = ItemQuery("kind=iso,flac,mkv", "name").fetch(client, now=NOW)
     assert len(items) == 6
-    assert client.methods() == ["d.multicall2", "system.multicall", "system.multicall"]
-    assert [len(calls) for _, calls in client.requests[1:]] == [4, 2]
+    assert client.methods() == ["d.multicall2", "system.multicall"]
+    assert [len(calls) for _, calls in client.requests[1:]] == [6]

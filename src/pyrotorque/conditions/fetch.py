@@ -6,8 +6,9 @@
    rows come back; the whole condition is still evaluated here.
 2. The condition is evaluated with three values: items that are already ``False`` are dropped;
    items whose outcome depends on file or tracker lists are "unknown".
-3. One ``system.multicall`` (per 2,000 entries) of ``f.multicall`` / ``t.multicall`` entries,
-   only for the unknown items (and the survivors, if the sort or the requested fields need them).
+3. One ``system.multicall`` of ``f.multicall`` / ``t.multicall`` entries, only for the unknown
+   items (and the survivors, if the sort or the requested fields need them); the client sends it
+   as several requests when it would pass rTorrent's request cap.
    File lists are immutable per info hash, so a query remembers them between its fetches and
    asks only for new items' files; tracker lists can change and are always fetched.
 4. The unknown items are evaluated again, then everything is sorted.
@@ -32,20 +33,18 @@ from pyrotorque.conditions.fields import (
     lookup_field,
     to_bool,
 )
-from pyrotorque.conditions.nodes import UNKNOWN, Getter
+from pyrotorque.conditions.items import Item, RowLayout
 from pyrotorque.conditions.parser import Matcher, parse_condition
 from pyrotorque.conditions.pushdown import PushedFilter, push_down
 from pyrotorque.conditions.sort import SortField, parse_sort_fields
 from pyrotorque.conditions.traits import FileList, extension_of
-from pyrotorque.errors import ConditionError, FaultError, HashNotFound, ProtocolError
+from pyrotorque.errors import FaultError, HashNotFound, ProtocolError
 from pyrotorque.gcpause import collector_paused
 
 __all__ = ["FilteringItemClient", "Item", "ItemClient", "ItemQuery", "match_items"]
 
 LOG = logging.getLogger(__name__)
 _SOURCES = (FILES, TRACKERS)
-# Entries per system.multicall: about 0.5 MiB of XML, far below rTorrent 0.9.8's 2 MiB SCGI limit.
-MULTICALL_BATCH = 2000
 _SOURCE_CALLS = {FILES: FILE_COMMANDS, TRACKERS: TRACKER_COMMANDS}
 
 
@@ -80,117 +79,6 @@ class FilteringItemClient(ItemClient, Protocol):
         """The connected server's method list (detected once per connection)."""
 
 
-class _Layout:
-    """Where each command's result sits in a fetched row, and getters for fields.
-
-    File and tracker lists are not in the row: they are looked up by info hash (column 0) in
-    ``files`` (hash -> file entry, whose slot 0 is the list) and ``trackers`` (hash -> list).
-    """
-
-    def __init__(
-        self,
-        commands: Sequence[str],
-        context: FieldContext,
-        files: Mapping[str, tuple[Any, ...]],
-        trackers: Mapping[str, Any],
-    ) -> None:
-        self.commands = tuple(commands)
-        self.index = {command: position for position, command in enumerate(self.commands)}
-        self.context = context
-        self.files = files
-        self.trackers = trackers
-        self._getters: dict[str, Getter] = {}
-
-    def getter(self, name: str) -> Getter:
-        """A function reading field ``name`` from a row (UNKNOWN while its lists are missing)."""
-        cached = self._getters.get(name)
-        if cached is None:
-            cached = self._getters[name] = self._build(lookup_field(name))
-        return cached
-
-    def _build(self, field: FieldDef) -> Getter:
-        missing = [c for c in field.commands if c not in self.index and c not in (FILES, TRACKERS)]
-        if missing:
-            raise KeyError(f"field {field.name!r} was not fetched")
-        convert = field.convert
-        if field.contextual:
-            context = self.context
-            base: Callable[..., Any] = lambda *raw: convert(context, *raw)  # noqa: E731
-        else:
-            base = convert
-        if not field.deferred:
-            positions = tuple(self.index[command] for command in field.commands)
-            if len(positions) == 1:
-                (position,) = positions
-                return lambda row: base(row[position])
-            return lambda row: base(*(row[position] for position in positions))
-        files, trackers, index = self.files, self.trackers, self.index
-        commands = field.commands
-
-        def deferred(row: Any) -> Any:
-            raw: list[Any] = []
-            for command in commands:
-                if command == FILES:
-                    entry = files.get(row[0])
-                    if entry is None:
-                        return UNKNOWN
-                    raw.append(entry[0])
-                elif command == TRACKERS:
-                    listed = trackers.get(row[0])
-                    if listed is None:
-                        return UNKNOWN
-                    raw.append(listed)
-                else:
-                    raw.append(row[index[command]])
-            return base(*raw)
-
-        return deferred
-
-
-class Item:
-    """One fetched item: ``item.hash``, ``item.name``, ``item.prio``, ``item["kind_25"]`` …"""
-
-    __slots__ = ("_layout", "_row")
-
-    def __init__(self, row: list[Any], layout: _Layout) -> None:
-        self._row = row
-        self._layout = layout
-
-    @property
-    def hash(self) -> str:
-        """The info hash."""
-        return str(self._row[0])
-
-    @property
-    def name(self) -> str:
-        """The item's name."""
-        return str(self._row[1])
-
-    def __getitem__(self, name: str) -> Any:
-        value = self._layout.getter(name)(self._row)
-        if value is UNKNOWN:
-            raise KeyError(f"field {name!r} was not fetched")
-        return value
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        try:
-            return self[name]
-        except (KeyError, ConditionError) as exc:
-            raise AttributeError(f"{name}: {exc}") from None
-
-    def get(self, name: str, default: Any = None) -> Any:
-        """A field's value, or ``default`` if it was not fetched."""
-        try:
-            return self[name]
-        except KeyError:
-            return default
-
-    def __repr__(self) -> str:
-        return f"Item({self.hash}, {self.name!r})"
-
-
 #: Filter in rTorrent only while the filter is expected to drop at least this share of the view's rows:
 #: each filter term costs rTorrent about 0.5-2 us per item, which a filter dropping little never repays
 #: (measured: 20-35% slower than d.multicall2 when nothing is dropped).
@@ -212,7 +100,6 @@ class ItemQuery:
         fields: Iterable[str] = (),
         *,
         default_field: str = "name",
-        batch_size: int = MULTICALL_BATCH,
         pushdown: bool = True,
     ) -> None:
         if isinstance(condition, str):
@@ -229,26 +116,13 @@ class ItemQuery:
         output_fields = ["hash", "name", *(sort.name for sort in self.sort_fields), *self.extra_fields]
         self._condition_sources = _sources(condition_fields)
         self._output_sources = _sources(output_fields)
-        self.batch_size = max(1, batch_size)
         self._file_cache: dict[str, tuple[Any, ...]] = {}
         names = [*output_fields[:2], *condition_fields, *output_fields[2:]]
         if FILES in self._condition_sources | self._output_sources:
             # A single file's list is [(d.name, d.size_bytes)]: no f.multicall needed for it.
             names += ["is_multi_file", "size"]
         self.commands = _commands(names)
-        index = {command: position for position, command in enumerate(self.commands)}
-        self._hot_fields = tuple(
-            lookup_field(name) for name in condition_fields if is_cacheable_file_field(lookup_field(name))
-        )
-        self._hot_values = tuple(_file_value(field, index) for field in self._hot_fields)
-        columns = Columns(
-            index,
-            {field.name: slot for slot, field in enumerate(self._hot_fields, 1)},
-            index.get("d.is_multi_file"),
-        )
-        self._program = CompiledQuery(
-            condition.root if condition is not None else None, self.sort_fields, columns
-        )
+        self._program = self._compile(condition, condition_fields)
         # What rTorrent may filter on by itself (None: nothing, or pushdown switched off).
         self.pushed: PushedFilter | None = (
             push_down(condition.root) if pushdown and condition is not None else None
@@ -260,6 +134,20 @@ class ItemQuery:
         self._view_rows: dict[str, int] = {}
         self._filter_next: dict[str, bool] = {}
         self._fields = tuple(command if "=" in command else f"{command}=" for command in self.commands)
+
+    def _compile(self, condition: Matcher | None, condition_fields: Sequence[str]) -> CompiledQuery:
+        """The matcher and sort keys over this query's columns; file fields worth caching get slots."""
+        index = {command: position for position, command in enumerate(self.commands)}
+        self._hot_fields = tuple(
+            lookup_field(name) for name in condition_fields if is_cacheable_file_field(lookup_field(name))
+        )
+        self._hot_values = tuple(_file_value(field, index) for field in self._hot_fields)
+        columns = Columns(
+            index,
+            {field.name: slot for slot, field in enumerate(self._hot_fields, 1)},
+            index.get("d.is_multi_file"),
+        )
+        return CompiledQuery(condition.root if condition is not None else None, self.sort_fields, columns)
 
     def fetch(self, client: ItemClient, view: str = "main", now: float | None = None) -> list[Item]:
         """The matching items of ``view``, sorted: one (filtered) d.multicall, maybe one system.multicall."""
@@ -275,7 +163,7 @@ class ItemQuery:
         """Match, complete with file/tracker lists where needed, and sort the fetched rows."""
         files: dict[str, tuple[Any, ...]] = dict(self._file_cache)
         trackers: dict[str, Any] = {}
-        layout = _Layout(self.commands, context, files, trackers)
+        layout = RowLayout(self.commands, context, files, trackers)
         self._plan_next_fetch(view, rows, filtered, layout, context.now)
         program = self._program.bind(context.now, context, layout.getter)
         derive = self._deriver(files)
@@ -310,7 +198,7 @@ class ItemQuery:
         return rows, True
 
     def _plan_next_fetch(
-        self, view: str, rows: list[list[Any]], filtered: bool, layout: _Layout, now: float
+        self, view: str, rows: list[list[Any]], filtered: bool, layout: RowLayout, now: float
     ) -> None:
         """Decide from this fetch whether the next one of ``view`` should let rTorrent filter."""
         pushed = self.pushed
@@ -406,11 +294,7 @@ class ItemQuery:
     ) -> set[int]:
         """Fill in file / tracker lists; return the ids of rows whose item is gone meanwhile."""
         requests = [(source, [row[0], "", *_SOURCE_CALLS[source]]) for row, source in calls]
-        results: list[Any] = []
-        # rTorrent 0.9.8 drops SCGI requests above 2 MiB (about 9,000 such entries), so very
-        # large batches are split; up to batch_size items this is one system.multicall.
-        for start in range(0, len(requests), self.batch_size):
-            results.extend(client.multicall(requests[start : start + self.batch_size]))
+        results = client.multicall(requests)  # the client splits it below rTorrent's request cap
         gone: set[int] = set()
         for (row, source), result in zip(calls, results, strict=True):
             if isinstance(result, HashNotFound):
@@ -430,7 +314,7 @@ class ItemQuery:
         return gone
 
 
-def _estimated_drop(pushed: PushedFilter, rows: list[list[Any]], layout: _Layout, now: float) -> float:
+def _estimated_drop(pushed: PushedFilter, rows: list[list[Any]], layout: RowLayout, now: float) -> float:
     """The share of ``rows`` the pushed terms reject, from an evenly spread sample of them."""
     if not rows:
         return 0.0
