@@ -1,10 +1,13 @@
-"""TreeWatch logic with a fake rTorrent: mode table, scan cache, pending retries, templates, size limits."""
+"""The TreeWatch job with a fake rTorrent and a fake clock: events, scans, loading, retries, restarts.
+
+The parts have their own files: test_treewatch_loader.py (one candidate to one outcome, the mode
+table), test_treewatch_pending.py (retry backoff), test_treewatch_state.py (the state file, saving).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ from pyrotorque.config.ini import Setting
 from pyrotorque.errors import ConfigError, HashNotFound, RequestTooLarge, TransportError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions, split_roots
-from pyrotorque.jobs.treewatch import job as treewatch_module
+from pyrotorque.jobs.treewatch import loader as loader_module
 from pyrotorque.jobs.treewatch.plan import is_metafile_name, plan_load
 from pyrotorque.jobs.treewatch.scanner import FileStamp, Outcome, Seen, SeenFiles, walk_metafiles
 from pyrotorque.jobs.treewatch.state import (
@@ -31,6 +34,7 @@ from pyrotorque.metafile import parse_metafile
 from pyrotorque.rtorrent.client import ServerInfo
 from pyrotorque.rtorrent.commands import path_is_loadable
 from pyrotorque.rtorrent.limits import LARGE_REQUEST_CAP, SMALL_REQUEST_CAP, request_cap
+from tests.support.clock import FakeClock
 
 LOGGER = "pyrotorque.job.treewatch"
 
@@ -112,7 +116,8 @@ class Harness:
     """A TreeWatch on ``tmp_path/watch`` with its config dir (and state file) in ``tmp_path``.
 
     By default the job has run once before on the empty tree, so its state file exists and metafiles
-    written afterwards are new to it; ``previous_run=False`` gives a first start instead.
+    written afterwards are new to it; ``previous_run=False`` gives a first start instead. Every
+    instance shares one FakeClock, and files are stamped with its time.
     """
 
     def __init__(
@@ -131,6 +136,7 @@ class Harness:
         self.dry_run = dry_run
         self.options = options
         self.woken: list[str] = []
+        self.clock = FakeClock()
         if previous_run:
             earlier = self.new_job(dry_run=False)
             earlier.rescan()
@@ -146,6 +152,7 @@ class Harness:
             dry_run=self.dry_run if dry_run is None else dry_run,
             log=logging.getLogger(LOGGER),
             wake_kind=self.woken.append,
+            clock=self.clock,
         )
         return TreeWatch(context, TreeWatchOptions(path=str(self.tree), **self.options))
 
@@ -159,8 +166,12 @@ class Harness:
         path = self.tree / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        stamp = time.time() - age  # older than the settle time, so a scan takes it at once
-        os.utime(path, (stamp, stamp))
+        return self.touch(path, age=age)  # by default older than the settle time: a scan takes it at once
+
+    def touch(self, path: Path, *, age: float = 0.0) -> Path:
+        """Set the file's times to ``age`` seconds before the clock's now."""
+        stamp = self.clock.time_ns() - round(age * 1e9)
+        os.utime(path, ns=(stamp, stamp))
         return path
 
 
@@ -310,8 +321,8 @@ def test_rescan_reads_no_unchanged_file_and_asks_rtorrent_once(
     assert sum(1 for method, _ in fake.calls if method == "d.multicall2") == 1
 
     reads: list[Path] = []
-    original = treewatch_module.read_metafile
-    monkeypatch.setattr(treewatch_module, "read_metafile", lambda path: reads.append(path) or original(path))
+    original = loader_module.read_metafile
+    monkeypatch.setattr(loader_module, "read_metafile", lambda path: reads.append(path) or original(path))
     fake.calls.clear()
     harness.job.run()
     assert reads == []
@@ -469,9 +480,8 @@ def test_too_big_with_an_unsafe_name_is_an_error_naming_file_and_limit(
 
 
 def test_too_big_and_invisible_to_rtorrent_is_an_error(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(treewatch_module, "VERIFY_TIMEOUT", 0.05)
     fake = FakeRtorrent(loads_by_path=False)
     harness = Harness(tmp_path, fake)
     big = make_metafile("big", size=1 << 40, piece_length=1 << 23)
@@ -480,6 +490,7 @@ def test_too_big_and_invisible_to_rtorrent_is_an_error(
         harness.job.run()
     (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert str(path) in error and "too big" in error
+    assert sum(harness.clock.sleeps) == pytest.approx(5.0, abs=0.25)  # polled for the item on its clock
 
 
 # --- rTorrent away: pending and retried ----------------------------------------------------------------
@@ -599,8 +610,7 @@ def test_erased_item_is_not_loaded_again_after_a_restart(tmp_path: Path, fake: F
     harness.restart().rescan()
     assert fake.loads() == [] and meta.info_hash not in fake.items
 
-    stamp = time.time() - 30  # the user touches the file: a new version, loaded
-    os.utime(path, (stamp, stamp))
+    harness.touch(path, age=30)  # the user touches the file: a new version, loaded
     harness.restart().rescan()
     assert meta.info_hash in fake.items
 
@@ -645,7 +655,7 @@ def test_first_start_records_existing_files_without_loading(
     # Written after the start: new. Touched: a new version, loaded too. The rest stays unloaded.
     fresh = make_metafile("fresh")
     harness.write("fresh.torrent", fresh.data, age=-1)
-    os.utime(old[0])
+    harness.touch(old[0])
     caplog.clear()
     with caplog.at_level(logging.INFO, logger=LOGGER):
         harness.restart().rescan()
@@ -684,29 +694,28 @@ def test_rtorrent_away_keeps_the_file_unrecorded_across_a_restart(tmp_path: Path
 
 
 def test_state_is_saved_at_most_every_few_seconds_on_events(
-    tmp_path: Path, fake: FakeRtorrent, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
 ) -> None:
     harness = Harness(tmp_path, fake)
-    writes: list[int] = []
 
-    def counting_write(path: Path, state: WatchState) -> int:
-        writes.append(len(state.files))
-        return write_state(path, state)
+    def writes() -> list[Any]:
+        """The number of files in each write of the state file, from the DEBUG line every write logs."""
+        saves = [r for r in caplog.records if r.getMessage().startswith("Saved the state of")]
+        return [r.args[0] for r in saves]  # type: ignore[index]
 
-    monkeypatch.setattr(treewatch_module, "write_state", counting_write)
-    for index in range(30):
-        path = harness.write(f"burst/{index}.torrent", make_metafile(f"burst{index}").data)
-        harness.job.file_changed(path, harness.tree)
-    assert len(fake.items) == 30
-    assert writes == [1]  # the first change is saved at once, the rest waits for SAVE_INTERVAL
-    wakeup = harness.job.next_wakeup()
-    assert wakeup is not None and wakeup > time.monotonic()
-    monkeypatch.setattr(treewatch_module, "SAVE_INTERVAL", 0.0)
-    harness.job._save_at = time.monotonic()  # as when the watcher's wakeup is due
-    harness.job.idle()
-    assert writes == [1, 30] and harness.job.next_wakeup() is None
-    harness.job.stop()
-    assert writes == [1, 30]  # nothing changed since
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        for index in range(30):
+            path = harness.write(f"burst/{index}.torrent", make_metafile(f"burst{index}").data)
+            harness.job.file_changed(path, harness.tree)
+        assert len(fake.items) == 30
+        assert writes() == [1]  # the first change is saved at once, the rest waits for the save interval
+        wakeup = harness.job.next_wakeup()
+        assert wakeup is not None and wakeup > harness.clock.monotonic()
+        harness.clock.advance(wakeup - harness.clock.monotonic())  # the watcher's wakeup is due
+        harness.job.idle()
+        assert writes() == [1, 30] and harness.job.next_wakeup() is None
+        harness.job.stop()
+        assert writes() == [1, 30]  # nothing changed since
     state = read_state(state_path(tmp_path, "treewatch"))
     assert state is not None and len(state.files) == 30
 
