@@ -20,20 +20,11 @@ from pyrotorque.errors import ConfigError, HashNotFound, RequestTooLarge, Transp
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions, split_roots
 from pyrotorque.jobs.treewatch import loader as loader_module
-from pyrotorque.jobs.treewatch.plan import is_metafile_name, plan_load
-from pyrotorque.jobs.treewatch.scanner import FileStamp, Outcome, Seen, SeenFiles, walk_metafiles
-from pyrotorque.jobs.treewatch.state import (
-    StateError,
-    WatchState,
-    encode_state,
-    read_state,
-    state_path,
-    write_state,
-)
+from pyrotorque.jobs.treewatch.scanner import FileStamp, Outcome, SeenFiles, walk_metafiles
+from pyrotorque.jobs.treewatch.state import read_state, state_path
 from pyrotorque.metafile import parse_metafile
 from pyrotorque.rtorrent.client import ServerInfo
-from pyrotorque.rtorrent.commands import path_is_loadable
-from pyrotorque.rtorrent.limits import LARGE_REQUEST_CAP, SMALL_REQUEST_CAP, request_cap
+from pyrotorque.rtorrent.limits import request_cap
 from tests.support.clock import FakeClock
 
 LOGGER = "pyrotorque.job.treewatch"
@@ -178,73 +169,6 @@ class Harness:
 @pytest.fixture
 def fake() -> FakeRtorrent:
     return FakeRtorrent()
-
-
-# --- the mode table (spec §4.5) -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("load_mode", "queued", "flags", "start", "queue", "prio_off", "state"),
-    [
-        ("normal", False, set(), False, False, False, "[normal]"),
-        ("normal", True, set(), False, True, True, "[queued] [normal]"),
-        ("start", False, set(), True, False, False, "[started]"),
-        ("Started", False, set(), True, False, False, "[started]"),
-        ("start", True, set(), True, True, False, "[queued] [startable]"),
-        ("anything", False, set(), False, False, False, "[normal]"),
-        ("normal", False, {"start"}, True, False, False, "[started]"),
-        ("start", False, {"load"}, False, False, False, "[normal]"),
-        ("normal", False, {"start", "load"}, True, False, False, "[started]"),
-        ("normal", False, {"queue"}, False, True, True, "[queued] [normal]"),
-        ("start", False, {"queue"}, True, True, False, "[queued] [startable]"),
-        ("normal", False, {"queue", "start"}, True, True, False, "[queued] [startable]"),
-        ("normal", False, {"queued"}, False, False, False, "[normal]"),
-    ],
-)
-def test_mode_table(
-    load_mode: str, queued: bool, flags: set[str], start: bool, queue: bool, prio_off: bool, state: str
-) -> None:
-    plan = plan_load(load_mode, queued, flags)
-    assert (plan.start, plan.queued, plan.priority_off, plan.state) == (start, queue, prio_off, state)
-    assert plan.starts_now == (start and not queue)
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("a.torrent", True),
-        ("a.load", True),
-        ("a.start", True),
-        ("a.queue", True),
-        ("a.TORRENT", False),
-        ("a.torrent.part", False),
-        (".torrent", False),
-        ("notes.txt", False),
-    ],
-)
-def test_metafile_names(name: str, expected: bool) -> None:
-    assert is_metafile_name(name) is expected
-
-
-def test_request_caps() -> None:
-    assert request_cap((0, 9, 8)) < SMALL_REQUEST_CAP
-    assert 7 * SMALL_REQUEST_CAP < request_cap((0, 16, 17)) < LARGE_REQUEST_CAP
-    assert request_cap((0, 9, 8)) > 1900 << 10
-
-
-@pytest.mark.parametrize(
-    ("path", "ok"),
-    [
-        ("/w/a,b'c.torrent", False),
-        ("/w/a*b.torrent", False),
-        ("/w/[x].torrent", False),
-        ("~/w/a.torrent", False),
-        ("relative/a.torrent", False),
-        ("/w/a b,c;$(x).torrent", True),
-    ],
-)
-def test_path_is_loadable(path: str, ok: bool) -> None:
-    assert path_is_loadable(path) is ok
 
 
 # --- options -------------------------------------------------------------------------------------------
@@ -561,41 +485,6 @@ ODD_NAMES = [
     "späß ✓ 日本.torrent",
     os.fsdecode(b"latin1-\xe9\xff.torrent"),  # not UTF-8: a surrogate-escaped str
 ]
-
-
-def test_state_round_trips_odd_names(tmp_path: Path) -> None:
-    files = {
-        Path("/w") / name: Seen(FileStamp(index + 1, 10**18 + index, 2**40 + index), outcome, "AB" * index)
-        for index, (name, outcome) in enumerate(zip(ODD_NAMES, list(Outcome), strict=False))
-    }
-    state = WatchState({Path("/w"), Path(os.fsdecode(b"/r\xff"))}, files)
-    path = state_path(tmp_path, "tree/watch x")
-    assert path == tmp_path / "run" / "treewatch-tree_watch_x.state"
-    write_state(path, state)
-    assert path.read_bytes().isascii()
-    back = read_state(path)
-    assert back == state
-    assert back is not None and {os.fsencode(p) for p in back.files} == {os.fsencode(p) for p in files}
-    assert [p.name for p in tmp_path.joinpath("run").iterdir()] == [path.name]  # no temporary left
-
-
-def test_missing_state_is_none_and_damaged_state_is_an_error(tmp_path: Path) -> None:
-    path = tmp_path / "state"
-    assert read_state(path) is None
-    good = encode_state(
-        WatchState({Path("/w")}, {Path("/w/a.torrent"): Seen(FileStamp(1, 2, 3), Outcome.LOADED)})
-    )
-    for damaged in (
-        good[:-5],
-        b"\xff\xfe",
-        b"[]",
-        good.replace(b'"loaded"', b'"eaten"'),
-        good.replace(b"[1,2,3", b"[-1,2,3"),
-        good.replace(b'"version":1', b'"version":9'),
-    ):
-        path.write_bytes(damaged)
-        with pytest.raises(StateError):
-            read_state(path)
 
 
 def test_erased_item_is_not_loaded_again_after_a_restart(tmp_path: Path, fake: FakeRtorrent) -> None:
