@@ -20,7 +20,7 @@ from pyrotorque.config import Config
 from pyrotorque.config.ini import Setting
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions
-from pyrotorque.jobs.treewatch import job as treewatch_module
+from pyrotorque.jobs.treewatch.timing import TreeWatchTiming
 from pyrotorque.rtorrent.client import RtorrentClient, version_tuple
 from pyrotorque.rtorrent.limits import request_cap
 from tests.support.polling import wait_for
@@ -49,7 +49,9 @@ class Watch:
         self.woken: list[str] = []
         self.jobs: list[TreeWatch] = []
 
-    def start(self, *, dry_run: bool = False, **options: Any) -> TreeWatch:
+    def start(
+        self, *, dry_run: bool = False, timing: TreeWatchTiming | None = None, **options: Any
+    ) -> TreeWatch:
         context = JobContext(
             name="treewatch",
             client=RtorrentClient(self.sandbox.url),
@@ -58,7 +60,7 @@ class Watch:
             log=logging.getLogger(LOGGER),
             wake_kind=self.woken.append,
         )
-        job = TreeWatch(context, TreeWatchOptions(path=str(self.tree), **options))
+        job = TreeWatch(context, TreeWatchOptions(path=str(self.tree), **options), timing=timing)
         self.jobs.append(job)
         job.start()
         return job
@@ -305,14 +307,12 @@ def test_rtorrent_down_keeps_the_file_pending(
     rtorrent_factory: SandboxFactory,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(treewatch_module, "RETRY_FIRST", 0.2)
-    monkeypatch.setattr(treewatch_module, "RETRY_MAX", 0.5)
     private = rtorrent_factory()
     watch = Watch(private, tmp_path)
     try:
-        watch.start()
+        # A real watcher thread waits in select for real; short retries keep the outage test quick.
+        watch.start(timing=TreeWatchTiming(retry_first=0.2, retry_max=0.5))
         private.stop()
         meta = make_metafile("while-down")
         with caplog.at_level(logging.INFO, logger=LOGGER):

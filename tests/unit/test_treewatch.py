@@ -1,10 +1,13 @@
-"""TreeWatch logic with a fake rTorrent: mode table, scan cache, pending retries, templates, size limits."""
+"""The TreeWatch job with a fake rTorrent and a fake clock: events, scans, loading, retries, restarts.
+
+The parts have their own files: test_treewatch_loader.py (one candidate to one outcome, the mode
+table), test_treewatch_pending.py (retry backoff), test_treewatch_state.py (the state file, saving).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +19,13 @@ from pyrotorque.config.ini import Setting
 from pyrotorque.errors import ConfigError, HashNotFound, RequestTooLarge, TransportError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions, split_roots
-from pyrotorque.jobs.treewatch import job as treewatch_module
-from pyrotorque.jobs.treewatch.plan import is_metafile_name, plan_load
-from pyrotorque.jobs.treewatch.scanner import FileStamp, Outcome, Seen, SeenFiles, walk_metafiles
-from pyrotorque.jobs.treewatch.state import (
-    StateError,
-    WatchState,
-    encode_state,
-    read_state,
-    state_path,
-    write_state,
-)
+from pyrotorque.jobs.treewatch import loader as loader_module
+from pyrotorque.jobs.treewatch.scanner import FileStamp, Outcome, SeenFiles, walk_metafiles
+from pyrotorque.jobs.treewatch.state import read_state, state_path
 from pyrotorque.metafile import parse_metafile
 from pyrotorque.rtorrent.client import ServerInfo
-from pyrotorque.rtorrent.commands import path_is_loadable
-from pyrotorque.rtorrent.limits import LARGE_REQUEST_CAP, SMALL_REQUEST_CAP, request_cap
+from pyrotorque.rtorrent.limits import request_cap
+from tests.support.clock import FakeClock
 
 LOGGER = "pyrotorque.job.treewatch"
 
@@ -112,7 +107,8 @@ class Harness:
     """A TreeWatch on ``tmp_path/watch`` with its config dir (and state file) in ``tmp_path``.
 
     By default the job has run once before on the empty tree, so its state file exists and metafiles
-    written afterwards are new to it; ``previous_run=False`` gives a first start instead.
+    written afterwards are new to it; ``previous_run=False`` gives a first start instead. Every
+    instance shares one FakeClock, and files are stamped with its time.
     """
 
     def __init__(
@@ -131,6 +127,7 @@ class Harness:
         self.dry_run = dry_run
         self.options = options
         self.woken: list[str] = []
+        self.clock = FakeClock()
         if previous_run:
             earlier = self.new_job(dry_run=False)
             earlier.rescan()
@@ -146,6 +143,7 @@ class Harness:
             dry_run=self.dry_run if dry_run is None else dry_run,
             log=logging.getLogger(LOGGER),
             wake_kind=self.woken.append,
+            clock=self.clock,
         )
         return TreeWatch(context, TreeWatchOptions(path=str(self.tree), **self.options))
 
@@ -159,81 +157,18 @@ class Harness:
         path = self.tree / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        stamp = time.time() - age  # older than the settle time, so a scan takes it at once
-        os.utime(path, (stamp, stamp))
+        return self.touch(path, age=age)  # by default older than the settle time: a scan takes it at once
+
+    def touch(self, path: Path, *, age: float = 0.0) -> Path:
+        """Set the file's times to ``age`` seconds before the clock's now."""
+        stamp = self.clock.time_ns() - round(age * 1e9)
+        os.utime(path, ns=(stamp, stamp))
         return path
 
 
 @pytest.fixture
 def fake() -> FakeRtorrent:
     return FakeRtorrent()
-
-
-# --- the mode table (spec §4.5) -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("load_mode", "queued", "flags", "start", "queue", "prio_off", "state"),
-    [
-        ("normal", False, set(), False, False, False, "[normal]"),
-        ("normal", True, set(), False, True, True, "[queued] [normal]"),
-        ("start", False, set(), True, False, False, "[started]"),
-        ("Started", False, set(), True, False, False, "[started]"),
-        ("start", True, set(), True, True, False, "[queued] [startable]"),
-        ("anything", False, set(), False, False, False, "[normal]"),
-        ("normal", False, {"start"}, True, False, False, "[started]"),
-        ("start", False, {"load"}, False, False, False, "[normal]"),
-        ("normal", False, {"start", "load"}, True, False, False, "[started]"),
-        ("normal", False, {"queue"}, False, True, True, "[queued] [normal]"),
-        ("start", False, {"queue"}, True, True, False, "[queued] [startable]"),
-        ("normal", False, {"queue", "start"}, True, True, False, "[queued] [startable]"),
-        ("normal", False, {"queued"}, False, False, False, "[normal]"),
-    ],
-)
-def test_mode_table(
-    load_mode: str, queued: bool, flags: set[str], start: bool, queue: bool, prio_off: bool, state: str
-) -> None:
-    plan = plan_load(load_mode, queued, flags)
-    assert (plan.start, plan.queued, plan.priority_off, plan.state) == (start, queue, prio_off, state)
-    assert plan.starts_now == (start and not queue)
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("a.torrent", True),
-        ("a.load", True),
-        ("a.start", True),
-        ("a.queue", True),
-        ("a.TORRENT", False),
-        ("a.torrent.part", False),
-        (".torrent", False),
-        ("notes.txt", False),
-    ],
-)
-def test_metafile_names(name: str, expected: bool) -> None:
-    assert is_metafile_name(name) is expected
-
-
-def test_request_caps() -> None:
-    assert request_cap((0, 9, 8)) < SMALL_REQUEST_CAP
-    assert 7 * SMALL_REQUEST_CAP < request_cap((0, 16, 17)) < LARGE_REQUEST_CAP
-    assert request_cap((0, 9, 8)) > 1900 << 10
-
-
-@pytest.mark.parametrize(
-    ("path", "ok"),
-    [
-        ("/w/a,b'c.torrent", False),
-        ("/w/a*b.torrent", False),
-        ("/w/[x].torrent", False),
-        ("~/w/a.torrent", False),
-        ("relative/a.torrent", False),
-        ("/w/a b,c;$(x).torrent", True),
-    ],
-)
-def test_path_is_loadable(path: str, ok: bool) -> None:
-    assert path_is_loadable(path) is ok
 
 
 # --- options -------------------------------------------------------------------------------------------
@@ -310,8 +245,8 @@ def test_rescan_reads_no_unchanged_file_and_asks_rtorrent_once(
     assert sum(1 for method, _ in fake.calls if method == "d.multicall2") == 1
 
     reads: list[Path] = []
-    original = treewatch_module.read_metafile
-    monkeypatch.setattr(treewatch_module, "read_metafile", lambda path: reads.append(path) or original(path))
+    original = loader_module.read_metafile
+    monkeypatch.setattr(loader_module, "read_metafile", lambda path: reads.append(path) or original(path))
     fake.calls.clear()
     harness.job.run()
     assert reads == []
@@ -469,9 +404,8 @@ def test_too_big_with_an_unsafe_name_is_an_error_naming_file_and_limit(
 
 
 def test_too_big_and_invisible_to_rtorrent_is_an_error(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(treewatch_module, "VERIFY_TIMEOUT", 0.05)
     fake = FakeRtorrent(loads_by_path=False)
     harness = Harness(tmp_path, fake)
     big = make_metafile("big", size=1 << 40, piece_length=1 << 23)
@@ -480,6 +414,7 @@ def test_too_big_and_invisible_to_rtorrent_is_an_error(
         harness.job.run()
     (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert str(path) in error and "too big" in error
+    assert sum(harness.clock.sleeps) == pytest.approx(5.0, abs=0.25)  # polled for the item on its clock
 
 
 # --- rTorrent away: pending and retried ----------------------------------------------------------------
@@ -552,41 +487,6 @@ ODD_NAMES = [
 ]
 
 
-def test_state_round_trips_odd_names(tmp_path: Path) -> None:
-    files = {
-        Path("/w") / name: Seen(FileStamp(index + 1, 10**18 + index, 2**40 + index), outcome, "AB" * index)
-        for index, (name, outcome) in enumerate(zip(ODD_NAMES, list(Outcome), strict=False))
-    }
-    state = WatchState({Path("/w"), Path(os.fsdecode(b"/r\xff"))}, files)
-    path = state_path(tmp_path, "tree/watch x")
-    assert path == tmp_path / "run" / "treewatch-tree_watch_x.state"
-    write_state(path, state)
-    assert path.read_bytes().isascii()
-    back = read_state(path)
-    assert back == state
-    assert back is not None and {os.fsencode(p) for p in back.files} == {os.fsencode(p) for p in files}
-    assert [p.name for p in tmp_path.joinpath("run").iterdir()] == [path.name]  # no temporary left
-
-
-def test_missing_state_is_none_and_damaged_state_is_an_error(tmp_path: Path) -> None:
-    path = tmp_path / "state"
-    assert read_state(path) is None
-    good = encode_state(
-        WatchState({Path("/w")}, {Path("/w/a.torrent"): Seen(FileStamp(1, 2, 3), Outcome.LOADED)})
-    )
-    for damaged in (
-        good[:-5],
-        b"\xff\xfe",
-        b"[]",
-        good.replace(b'"loaded"', b'"eaten"'),
-        good.replace(b"[1,2,3", b"[-1,2,3"),
-        good.replace(b'"version":1', b'"version":9'),
-    ):
-        path.write_bytes(damaged)
-        with pytest.raises(StateError):
-            read_state(path)
-
-
 def test_erased_item_is_not_loaded_again_after_a_restart(tmp_path: Path, fake: FakeRtorrent) -> None:
     harness = Harness(tmp_path, fake)
     meta = make_metafile("erased")
@@ -599,8 +499,7 @@ def test_erased_item_is_not_loaded_again_after_a_restart(tmp_path: Path, fake: F
     harness.restart().rescan()
     assert fake.loads() == [] and meta.info_hash not in fake.items
 
-    stamp = time.time() - 30  # the user touches the file: a new version, loaded
-    os.utime(path, (stamp, stamp))
+    harness.touch(path, age=30)  # the user touches the file: a new version, loaded
     harness.restart().rescan()
     assert meta.info_hash in fake.items
 
@@ -645,7 +544,7 @@ def test_first_start_records_existing_files_without_loading(
     # Written after the start: new. Touched: a new version, loaded too. The rest stays unloaded.
     fresh = make_metafile("fresh")
     harness.write("fresh.torrent", fresh.data, age=-1)
-    os.utime(old[0])
+    harness.touch(old[0])
     caplog.clear()
     with caplog.at_level(logging.INFO, logger=LOGGER):
         harness.restart().rescan()
@@ -684,29 +583,28 @@ def test_rtorrent_away_keeps_the_file_unrecorded_across_a_restart(tmp_path: Path
 
 
 def test_state_is_saved_at_most_every_few_seconds_on_events(
-    tmp_path: Path, fake: FakeRtorrent, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
 ) -> None:
     harness = Harness(tmp_path, fake)
-    writes: list[int] = []
 
-    def counting_write(path: Path, state: WatchState) -> int:
-        writes.append(len(state.files))
-        return write_state(path, state)
+    def writes() -> list[Any]:
+        """The number of files in each write of the state file, from the DEBUG line every write logs."""
+        saves = [r for r in caplog.records if r.getMessage().startswith("Saved the state of")]
+        return [r.args[0] for r in saves]  # type: ignore[index]
 
-    monkeypatch.setattr(treewatch_module, "write_state", counting_write)
-    for index in range(30):
-        path = harness.write(f"burst/{index}.torrent", make_metafile(f"burst{index}").data)
-        harness.job.file_changed(path, harness.tree)
-    assert len(fake.items) == 30
-    assert writes == [1]  # the first change is saved at once, the rest waits for SAVE_INTERVAL
-    wakeup = harness.job.next_wakeup()
-    assert wakeup is not None and wakeup > time.monotonic()
-    monkeypatch.setattr(treewatch_module, "SAVE_INTERVAL", 0.0)
-    harness.job._save_at = time.monotonic()  # as when the watcher's wakeup is due
-    harness.job.idle()
-    assert writes == [1, 30] and harness.job.next_wakeup() is None
-    harness.job.stop()
-    assert writes == [1, 30]  # nothing changed since
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        for index in range(30):
+            path = harness.write(f"burst/{index}.torrent", make_metafile(f"burst{index}").data)
+            harness.job.file_changed(path, harness.tree)
+        assert len(fake.items) == 30
+        assert writes() == [1]  # the first change is saved at once, the rest waits for the save interval
+        wakeup = harness.job.next_wakeup()
+        assert wakeup is not None and wakeup > harness.clock.monotonic()
+        harness.clock.advance(wakeup - harness.clock.monotonic())  # the watcher's wakeup is due
+        harness.job.idle()
+        assert writes() == [1, 30] and harness.job.next_wakeup() is None
+        harness.job.stop()
+        assert writes() == [1, 30]  # nothing changed since
     state = read_state(state_path(tmp_path, "treewatch"))
     assert state is not None and len(state.files) == 30
 

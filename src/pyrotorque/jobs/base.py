@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from pyrotorque.clock import SYSTEM_CLOCK, Clock, as_clock
 
 if TYPE_CHECKING:
     from pyrotorque.config import Config
@@ -29,18 +30,30 @@ def _no_wake(name: str) -> None:
 
 @dataclass
 class JobContext:
-    """Everything a job may use; handed to its constructor, which must do no I/O with it."""
+    """Everything a job may use; handed to its constructor, which must do no I/O with it.
+
+    ``clock`` is one object for all of a job's time (``pyrotorque.clock``): ``clock.monotonic()`` for
+    delays, ``clock.sleep()``, ``clock.time_ns()``; calling it, ``clock()``, is wall time, which is what
+    the field was before (a plain ``() -> float``), so jobs that call ``context.clock()`` are unchanged.
+    A plain function given as ``clock`` still works: it is wrapped (``WallClock``) for wall time, with
+    the system's monotonic time and sleep. One field rather than a second one for the new uses, so a
+    test's fake clock drives everything a job does with time and no two clocks can disagree.
+    """
 
     name: str
     client: RtorrentClient
     config: Config
     dry_run: bool = False
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("pyrotorque.job"))
-    clock: Callable[[], float] = time.time
+    clock: Clock = SYSTEM_CLOCK
     #: Ask for one job's tick now, by job name.
     wake: Callable[[str], None] = _no_wake
     #: Ask for a tick now of every running job of a kind (``Job.kind``) that shares this job's rTorrent.
     wake_kind: Callable[[str], None] = _no_wake
+
+    def __post_init__(self) -> None:
+        # Callers of earlier releases pass a wall-time function; typed as Clock for new code.
+        self.clock = as_clock(self.clock)
 
 
 class Job(ABC):

@@ -39,7 +39,7 @@ class Outcome(Enum):
     NOT_LOADED = "not loaded by rTorrent"
     TOO_BIG = "too big to send"
     DRY_RUN = "dry run"
-    #: Already in the tree when the job first scanned it: recorded without loading (see TreeWatch).
+    #: Already in the tree when the job first scanned it: recorded without loading (see StateKeeper).
     PREEXISTING = "present at first start"
 
 

@@ -9,7 +9,7 @@ survive as ``\\udcXX`` escapes (surrogateescape), newlines as ``\\n``, so every 
 
 Writes go to a temporary file in the same directory that then replaces the old one (``os.replace``),
 so a crash leaves either the old or the new state, never half of one. An unreadable or corrupt
-state is reported and treated as missing, which is the safe direction (see ``TreeWatch``).
+state is reported and treated as missing, which is the safe direction (see ``state_keeper``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ moved in, a directory that appeared (created or moved in; it is watched from the
 contents must be looked at, since files may have arrived before the watch existed), and a lost
 overview (queue overflow, a failed watch) that needs a full rescan. Between events it calls
 ``idle()`` when the owner's ``next_wakeup()`` is due, which is how pending loads are retried.
-``stop()`` wakes the blocking wait through a pipe, so it returns at once.
+``stop()`` wakes the blocking wait through a pipe, so it returns at once. The wait itself is a real
+``select``; only its timeout comes from the job's clock (``next_wakeup()`` is on ``clock.monotonic``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import logging
 import os
 import select
 import threading
-import time
 from pathlib import Path
 from typing import Protocol
 
 from inotify_simple import INotify, flags
+
+from pyrotorque.clock import SYSTEM_CLOCK, Clock
 
 _FILE_EVENTS = flags.CLOSE_WRITE | flags.MOVED_TO
 _DIR_EVENTS = flags.CREATE | flags.MOVED_FROM | flags.DELETE_SELF | flags.MOVE_SELF
@@ -41,7 +43,7 @@ class WatchEvents(Protocol):
         """Events may have been lost: look at the whole tree."""
 
     def next_wakeup(self) -> float | None:
-        """Monotonic time of the next ``idle()`` call wanted, or None."""
+        """Time on the watcher's ``clock.monotonic()`` of the next ``idle()`` call wanted, or None."""
 
     def idle(self) -> None:
         """Called when ``next_wakeup()`` is due (retry pending work)."""
@@ -51,11 +53,18 @@ class TreeWatcher:
     """Watches directory trees with inotify in one daemon thread; start() and stop() are idempotent."""
 
     def __init__(
-        self, roots: tuple[Path, ...], owner: WatchEvents, log: logging.Logger, *, trace: bool = False
+        self,
+        roots: tuple[Path, ...],
+        owner: WatchEvents,
+        log: logging.Logger,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        trace: bool = False,
     ) -> None:
         self.roots = roots
         self.owner = owner
         self.log = log
+        self.clock = clock
         self.trace = trace
         self._inotify: INotify | None = None
         self._wake_read = self._wake_write = -1
@@ -127,14 +136,14 @@ class TreeWatcher:
     def _wait_and_dispatch(self) -> None:
         assert self._inotify is not None
         wakeup = self.owner.next_wakeup()
-        timeout = None if wakeup is None else max(0.0, wakeup - time.monotonic())
+        timeout = None if wakeup is None else max(0.0, wakeup - self.clock.monotonic())
         ready, _, _ = select.select([self._inotify.fileno(), self._wake_read], [], [], timeout)
         if self._stopping.is_set():
             return
         if self._inotify.fileno() in ready:
             for event in self._inotify.read(timeout=0):
                 self._dispatch(event.wd, event.mask, event.name)
-        if wakeup is not None and time.monotonic() >= wakeup:
+        if wakeup is not None and self.clock.monotonic() >= wakeup:
             self._call(self.owner.idle)
 
     def _call(self, callback: object, *args: object) -> None:

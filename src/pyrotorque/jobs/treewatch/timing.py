@@ -1,0 +1,30 @@
+"""The tree watch's delays, in one place; the defaults are what docs/treewatch.md promises.
+
+Each part takes its own numbers from here: the job the settle time, ``pending`` the retry backoff,
+``loader`` the wait for a loaded item, ``state_keeper`` the save intervals. All of them are measured
+on the job's clock (``JobContext.clock``), so tests move a fake clock instead of changing these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TreeWatchTiming:
+    """Delays in seconds of one tree watch job."""
+
+    #: A file changed this recently may still be written to; a scan leaves it for its event or a retry.
+    settle: float = 5.0
+    #: Pending loads are retried after this delay, doubling up to ``retry_max`` while rTorrent is away.
+    retry_first: float = 2.0
+    retry_max: float = 60.0
+    #: How long to wait for rTorrent to show a loaded item (0.9.8 queues load.raw and answers at once),
+    #: polling first after ``verify_first_poll``, then twice as long each time up to ``verify_max_poll``.
+    verify_timeout: float = 5.0
+    verify_first_poll: float = 0.01
+    verify_max_poll: float = 0.25
+    #: Event-driven changes are saved at most this often; a scan and stop() save at once.
+    save_interval: float = 5.0
+    #: After a failed save, wait this long before the next attempt.
+    save_retry: float = 60.0

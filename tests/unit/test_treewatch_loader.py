@@ -1,0 +1,267 @@
+"""The tree watch's loader: one candidate to one outcome, with the fake rTorrent and a fake clock.
+
+Also the load mode table and the limits the loader relies on (``plan``, ``rtorrent.commands``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sandbox.metafiles import make_metafile
+
+from pyrotorque.errors import TransportError
+from pyrotorque.jobs.base import JobContext
+from pyrotorque.jobs.treewatch.loader import LoadResult, MetafileLoader
+from pyrotorque.jobs.treewatch.plan import is_metafile_name, plan_load
+from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, Outcome
+from pyrotorque.jobs.treewatch.templates import LoadCommand
+from pyrotorque.jobs.treewatch.timing import TreeWatchTiming
+from pyrotorque.rtorrent.commands import path_is_loadable
+from pyrotorque.rtorrent.limits import LARGE_REQUEST_CAP, SMALL_REQUEST_CAP, request_cap
+from tests.support.clock import FakeClock
+from tests.unit.test_treewatch import LOGGER, FakeRtorrent, make_config
+
+
+class SilentRtorrent(FakeRtorrent):
+    """Answers every load and never shows the item (a load rTorrent rejected in its own log)."""
+
+    def _add(self, data: bytes, method: str, commands: tuple[Any, ...]) -> None:
+        pass
+
+
+class Setup:
+    """A loader for ``tmp_path/watch`` on a FakeClock; ``candidate()`` writes a metafile into the tree."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        client: FakeRtorrent,
+        *,
+        dry_run: bool = False,
+        load_mode: str = "normal",
+        queued: bool = False,
+        cmd: dict[str, str] | None = None,
+    ) -> None:
+        self.root = tmp_path / "watch"
+        self.root.mkdir(exist_ok=True)
+        self.client = client
+        self.clock = FakeClock()
+        context = JobContext(
+            name="treewatch",
+            client=client,  # type: ignore[arg-type]
+            config=make_config(tmp_path),
+            dry_run=dry_run,
+            log=logging.getLogger(LOGGER),
+            clock=self.clock,
+        )
+        commands = [
+            LoadCommand.parse(f"job.treewatch.cmd.{name}", text, config_dir=tmp_path)
+            for name, text in sorted((cmd or {}).items())
+        ]
+        self.loader = MetafileLoader(
+            context,
+            roots=(self.root,),
+            commands=commands,
+            load_mode=load_mode,
+            queued=queued,
+            timing=TreeWatchTiming(),
+        )
+
+    def candidate(self, relative: str, data: bytes) -> Candidate:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return Candidate(path, self.root, FileStamp.of(os.stat(path)))
+
+    def load(self, candidate: Candidate) -> LoadResult:
+        return self.loader.batch(shared=False).load(candidate)
+
+
+@pytest.fixture
+def fake() -> FakeRtorrent:
+    return FakeRtorrent()
+
+
+def test_loaded_carries_hash_name_and_plan(tmp_path: Path, fake: FakeRtorrent) -> None:
+    setup = Setup(tmp_path, fake, queued=True)
+    meta = make_metafile("loaded")
+    result = setup.load(setup.candidate("start/a.torrent", meta.data))
+    assert (result.outcome, result.info_hash, result.name, result.away) == (
+        Outcome.LOADED,
+        meta.info_hash,
+        "loaded",
+        None,
+    )
+    assert result.plan is not None and result.plan.state == "[queued] [startable]"
+    assert fake.items[meta.info_hash]["method"] == "load.raw_verbose"
+    assert setup.clock.sleeps == []  # the fake shows the item at once: no polling
+
+
+def test_already_loaded_asks_one_d_hash_and_loads_nothing(tmp_path: Path, fake: FakeRtorrent) -> None:
+    setup = Setup(tmp_path, fake)
+    meta = make_metafile("present")
+    fake._add(meta.data, "load.raw", ())
+    result = setup.load(setup.candidate("a.torrent", meta.data))
+    assert (result.outcome, result.info_hash, result.plan) == (Outcome.ALREADY_LOADED, meta.info_hash, None)
+    assert fake.calls == [("d.hash", (meta.info_hash,))]
+
+
+def test_shared_batch_fetches_the_loaded_set_once_and_adds_to_it(tmp_path: Path, fake: FakeRtorrent) -> None:
+    setup = Setup(tmp_path, fake)
+    present, new = make_metafile("present"), make_metafile("new")
+    fake._add(present.data, "load.raw", ())
+    batch = setup.loader.batch(shared=True)
+    outcomes = [
+        batch.load(setup.candidate(name, meta.data)).outcome
+        for name, meta in (("a.torrent", present), ("b.torrent", new), ("b-copy.torrent", new))
+    ]
+    assert outcomes == [Outcome.ALREADY_LOADED, Outcome.LOADED, Outcome.ALREADY_LOADED]
+    assert [method for method, _ in fake.calls].count("d.multicall2") == 1
+    assert len(fake.loads()) == 1
+
+
+def test_invalid_file_is_an_outcome_without_any_request(tmp_path: Path, fake: FakeRtorrent) -> None:
+    setup = Setup(tmp_path, fake)
+    result = setup.load(setup.candidate("bad.torrent", b"d4:infoi1ee"))
+    assert (result.outcome, result.info_hash) == (Outcome.INVALID, "")
+    assert fake.calls == []
+
+
+def test_rtorrent_away_is_a_result_not_an_exception(tmp_path: Path, fake: FakeRtorrent) -> None:
+    setup = Setup(tmp_path, fake)
+    candidate = setup.candidate("a.torrent", make_metafile("away").data)
+    fake.down = True
+    for batch in (setup.loader.batch(shared=False), setup.loader.batch(shared=True)):
+        result = batch.load(candidate)
+        assert result.outcome is None and isinstance(result.away, TransportError)
+
+
+def test_dry_run_decides_the_plan_and_sends_nothing(tmp_path: Path, fake: FakeRtorrent) -> None:
+    setup = Setup(tmp_path, fake, dry_run=True)
+    meta = make_metafile("dry")
+    result = setup.load(setup.candidate("a.start", meta.data))
+    assert (result.outcome, result.info_hash) == (Outcome.DRY_RUN, meta.info_hash)
+    assert result.plan is not None and result.plan.state == "[started]"
+    assert fake.loads() == []
+
+
+def test_rendered_commands_follow_the_tie_in_name_order(tmp_path: Path, fake: FakeRtorrent) -> None:
+    setup = Setup(tmp_path, fake, cmd={"b": "d.custom2.set=%(info_name)s", "a": "d.custom1.set=one"})
+    meta = make_metafile("cmds")
+    candidate = setup.candidate("a.torrent", meta.data)
+    setup.load(candidate)
+    assert fake.items[meta.info_hash]["commands"] == [
+        f"d.tied_to_file.set={candidate.path}",
+        "d.custom1.set=one",
+        "d.custom2.set=cmds",
+    ]
+
+
+def test_not_shown_within_the_verify_timeout_is_not_loaded(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    setup = Setup(tmp_path, SilentRtorrent())
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        result = setup.load(setup.candidate("a.torrent", make_metafile("lost").data))
+    assert result.outcome is Outcome.NOT_LOADED
+    assert "within 5 s" in caplog.text
+    # Polled on the job's clock: 10 ms, doubling up to 250 ms, until 5 s have passed.
+    sleeps = setup.clock.sleeps
+    assert sleeps[:3] == [0.01, 0.02, 0.04] and max(sleeps) == 0.25
+    assert 5.0 <= sum(sleeps) < 5.0 + 0.25 + 1e-9
+
+
+def test_too_big_is_loaded_by_path(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    setup = Setup(tmp_path, fake)
+    big = make_metafile("big", size=1 << 40, piece_length=1 << 23)
+    candidate = setup.candidate("big.torrent", big.data)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        result = setup.load(candidate)
+    assert result.outcome is Outcome.LOADED
+    ((method, params),) = fake.loads()
+    assert (method, params[1]) == ("load.verbose", str(candidate.path))
+    assert "by path (too big to send)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("name", "client"),
+    [
+        ("big*.torrent", FakeRtorrent()),  # cannot be loaded by name: nothing is sent
+        ("big.torrent", SilentRtorrent()),  # loaded by path, but rTorrent cannot read it there
+    ],
+)
+def test_too_big_and_not_loadable_by_path_is_too_big(tmp_path: Path, name: str, client: FakeRtorrent) -> None:
+    setup = Setup(tmp_path, client)
+    big = make_metafile("big", size=1 << 40, piece_length=1 << 23)
+    result = setup.load(setup.candidate(name, big.data))
+    assert (result.outcome, result.info_hash) == (Outcome.TOO_BIG, big.info_hash)
+
+
+@pytest.mark.parametrize(
+    ("load_mode", "queued", "flags", "start", "queue", "prio_off", "state"),
+    [
+        ("normal", False, set(), False, False, False, "[normal]"),
+        ("normal", True, set(), False, True, True, "[queued] [normal]"),
+        ("start", False, set(), True, False, False, "[started]"),
+        ("Started", False, set(), True, False, False, "[started]"),
+        ("start", True, set(), True, True, False, "[queued] [startable]"),
+        ("anything", False, set(), False, False, False, "[normal]"),
+        ("normal", False, {"start"}, True, False, False, "[started]"),
+        ("start", False, {"load"}, False, False, False, "[normal]"),
+        ("normal", False, {"start", "load"}, True, False, False, "[started]"),
+        ("normal", False, {"queue"}, False, True, True, "[queued] [normal]"),
+        ("start", False, {"queue"}, True, True, False, "[queued] [startable]"),
+        ("normal", False, {"queue", "start"}, True, True, False, "[queued] [startable]"),
+        ("normal", False, {"queued"}, False, False, False, "[normal]"),
+    ],
+)
+def test_mode_table(
+    load_mode: str, queued: bool, flags: set[str], start: bool, queue: bool, prio_off: bool, state: str
+) -> None:
+    plan = plan_load(load_mode, queued, flags)
+    assert (plan.start, plan.queued, plan.priority_off, plan.state) == (start, queue, prio_off, state)
+    assert plan.starts_now == (start and not queue)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a.torrent", True),
+        ("a.load", True),
+        ("a.start", True),
+        ("a.queue", True),
+        ("a.TORRENT", False),
+        ("a.torrent.part", False),
+        (".torrent", False),
+        ("notes.txt", False),
+    ],
+)
+def test_metafile_names(name: str, expected: bool) -> None:
+    assert is_metafile_name(name) is expected
+
+
+def test_request_caps() -> None:
+    assert request_cap((0, 9, 8)) < SMALL_REQUEST_CAP
+    assert 7 * SMALL_REQUEST_CAP < request_cap((0, 16, 17)) < LARGE_REQUEST_CAP
+    assert request_cap((0, 9, 8)) > 1900 << 10
+
+
+@pytest.mark.parametrize(
+    ("path", "ok"),
+    [
+        ("/w/a,b'c.torrent", False),
+        ("/w/a*b.torrent", False),
+        ("/w/[x].torrent", False),
+        ("~/w/a.torrent", False),
+        ("relative/a.torrent", False),
+        ("/w/a b,c;$(x).torrent", True),
+    ],
+)
+def test_path_is_loadable(path: str, ok: bool) -> None:
+    assert path_is_loadable(path) is ok
