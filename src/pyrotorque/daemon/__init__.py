@@ -12,13 +12,15 @@ Order of a start (``start``):
    the start worked.
 4. ``Daemon.serve`` (serve.py): the scheduler runs the ticks in worker threads; the main thread only
    waits for signals and checks the guard file; SIGHUP reloads.
+
+Nothing here exits or writes to the terminal: ``start`` returns a ``StartResult`` (outcome.py) or raises
+one of the ``pyrotorque.errors``, and the command line picks the exit code and the message.
 """
 
 from __future__ import annotations
 
 from pyrotorque.daemon.control import (
     STOP_TIMEOUT,
-    GuardFileMissing,
     StopResult,
     check_may_start,
     start,
@@ -26,6 +28,7 @@ from pyrotorque.daemon.control import (
     stop,
 )
 from pyrotorque.daemon.detach import READY_TIMEOUT, ReadyPipe, detach
+from pyrotorque.daemon.outcome import StartOutcome, StartResult
 from pyrotorque.daemon.plan import (
     DEFAULT_RPC_TIMEOUT,
     GUARD_FILE_NAME,
@@ -41,6 +44,7 @@ from pyrotorque.daemon.plan import (
     rpc_timeout,
 )
 from pyrotorque.daemon.serve import GUARD_CHECK_INTERVAL, GUARD_STOP_GRACE, Daemon
+from pyrotorque.errors import GuardFileMissing
 
 __all__ = [
     "DEFAULT_RPC_TIMEOUT",
@@ -58,6 +62,8 @@ __all__ = [
     "PlannedJob",
     "ReadyPipe",
     "Settings",
+    "StartOutcome",
+    "StartResult",
     "StopResult",
     "Waker",
     "build_plan",

@@ -1,4 +1,4 @@
-"""Process control from outside a daemon: status, stop, and whether (then how) a start may go on."""
+"""Process control: status, stop, and start (whether a start may go on, the pid lock, detaching, serving)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyrotorque.daemon.detach import detach
+from pyrotorque.daemon.outcome import StartResult
 from pyrotorque.daemon.plan import Plan, Settings
 from pyrotorque.daemon.serve import Daemon
-from pyrotorque.errors import DaemonError
+from pyrotorque.errors import GuardFileMissing
 from pyrotorque.pidfile import AlreadyRunning, PidFile, PidStatus, probe
 
 #: The package's logger, so log lines say ``[pyrotorque.daemon]`` whichever module writes them.
@@ -22,10 +23,6 @@ log = logging.getLogger("pyrotorque.daemon")
 
 #: How long ``--stop`` waits for the daemon to go away.
 STOP_TIMEOUT = 10.0
-
-
-class GuardFileMissing(DaemonError):
-    """The guard file that allows a background start does not exist."""
 
 
 def status(settings: Settings) -> PidStatus:
@@ -93,8 +90,11 @@ def check_may_start(settings: Settings) -> None:
         log.info("Removing stale pid file %s of process #%d", settings.pid_path, found.pid)
 
 
-def start(settings: Settings, plan: Plan) -> int:
-    """Start the daemon from a validated plan; returns the exit code (in the launcher and the daemon)."""
+def start(settings: Settings, plan: Plan) -> StartResult:
+    """Start the daemon from a validated plan; how it ended, in the launcher and in the daemon.
+
+    A refusal raises (AlreadyRunning, GuardFileMissing, or the pid file's DaemonError).
+    """
     check_may_start(settings)
     pid_file = PidFile(settings.pid_path)
     pid_file.acquire()
@@ -102,6 +102,6 @@ def start(settings: Settings, plan: Plan) -> int:
     if settings.foreground:
         return daemon.serve(ready=None)
     ready = detach(pid_file)
-    if isinstance(ready, int):
-        return ready  # the launcher: the daemon's report decided the code
+    if isinstance(ready, StartResult):
+        return ready  # the launcher: what the detached daemon reported
     return daemon.serve(ready=ready)

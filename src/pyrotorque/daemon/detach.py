@@ -1,4 +1,8 @@
-"""Detaching: the double fork, the readiness pipe from the daemon to its launcher, stdio redirection."""
+"""Detaching: the double fork, the readiness pipe from the daemon to its launcher, stdio redirection.
+
+The daemon writes one line to the pipe: ``ready PID`` once its jobs run, or ``failed MESSAGE``; the
+launcher turns it into a ``StartResult`` (nothing is written to the terminal here).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,17 @@ import sys
 import time
 
 from pyrotorque import logsetup
-from pyrotorque.exitcodes import EXIT_SOFTWARE
+from pyrotorque.daemon.outcome import StartOutcome, StartResult
 from pyrotorque.pidfile import PidFile
 
 #: How long the launcher waits for the detached daemon to report that its jobs started.
 READY_TIMEOUT = 30.0
+_READY = "ready"
+_FAILED = "failed"
 
 
-def detach(pid_file: PidFile) -> int | ReadyPipe:
-    """Double fork; returns the exit code in the launcher and a ReadyPipe in the daemon."""
+def detach(pid_file: PidFile) -> StartResult | ReadyPipe:
+    """Double fork; returns the daemon's report in the launcher and a ReadyPipe in the daemon."""
     sys.stdout.flush()
     sys.stderr.flush()
     read_fd, write_fd = os.pipe()
@@ -28,10 +34,7 @@ def detach(pid_file: PidFile) -> int | ReadyPipe:
         report = _read_report(read_fd)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(first, 0)
-        if report.startswith("ready"):
-            return 0
-        sys.stderr.write(f"pyrotorque: {report or 'the daemon died while starting, see its log'}\n")
-        return EXIT_SOFTWARE
+        return launch_result(report)
     # The first child: a new session without a controlling terminal, then let go of it.
     os.close(read_fd)
     os.setsid()
@@ -41,6 +44,16 @@ def detach(pid_file: PidFile) -> int | ReadyPipe:
     _redirect_stdio()
     pid_file.write_pid()
     return ReadyPipe(write_fd)
+
+
+def launch_result(report: str) -> StartResult:
+    """The launcher's view of what the daemon wrote to the pipe ("" when it wrote nothing)."""
+    word, _, rest = report.partition(" ")
+    if word == _READY:
+        return StartResult(StartOutcome.DAEMON_READY, pid=int(rest) if rest.isdigit() else 0)
+    if not report:
+        return StartResult(StartOutcome.DAEMON_LOST)
+    return StartResult(StartOutcome.DAEMON_FAILED, message=rest if word == _FAILED else report)
 
 
 def _read_report(read_fd: int) -> str:
@@ -76,7 +89,15 @@ class ReadyPipe:
     def __init__(self, fd: int) -> None:
         self._fd: int | None = fd
 
-    def report(self, text: str) -> None:
+    def ready(self) -> None:
+        """Tell the launcher that the jobs run."""
+        self._report(f"{_READY} {os.getpid()}")
+
+    def failed(self, message: str) -> None:
+        """Tell the launcher why the jobs could not start."""
+        self._report(f"{_FAILED} {message}")
+
+    def _report(self, text: str) -> None:
         """Send ``text`` to the launcher and close the pipe; later reports are ignored."""
         if self._fd is None:
             return

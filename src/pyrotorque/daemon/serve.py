@@ -19,9 +19,9 @@ from types import FrameType
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pyrotorque.daemon.detach import ReadyPipe
+from pyrotorque.daemon.outcome import StartOutcome, StartResult
 from pyrotorque.daemon.plan import Plan, PlannedJob, Settings, build_plan
 from pyrotorque.errors import ConfigError
-from pyrotorque.exitcodes import EXIT_SOFTWARE
 from pyrotorque.jobs.runner import TickRunner
 from pyrotorque.pidfile import PidFile
 
@@ -60,8 +60,8 @@ class Daemon:
         #: Ticks still running when the daemon stopped without waiting for them.
         self.abandoned: list[str] = []
 
-    def serve(self, ready: ReadyPipe | None) -> int:
-        """Start the jobs, run the main loop, stop everything; returns the exit code."""
+    def serve(self, ready: ReadyPipe | None) -> StartResult:
+        """Start the jobs, run the main loop, stop everything; STOPPED, or JOBS_FAILED with the reason."""
         wake_read, wake_write = os.pipe()
         os.set_blocking(wake_write, False)
         old_wakeup = signal.set_wakeup_fd(wake_write)
@@ -73,8 +73,8 @@ class Daemon:
             except Exception as exc:
                 log.error("Starting the jobs failed: %s", exc, exc_info=not isinstance(exc, ConfigError))
                 if ready:
-                    ready.report(f"starting the jobs failed: {exc}")
-                return EXIT_SOFTWARE
+                    ready.failed(str(exc))
+                return StartResult(StartOutcome.JOBS_FAILED, message=str(exc))
             log.info(
                 "pyrotorque started as process #%d with %d job(s), rTorrent at %s",
                 os.getpid(),
@@ -82,10 +82,10 @@ class Daemon:
                 self.plan.url,
             )
             if ready:
-                ready.report(f"ready {os.getpid()}")
+                ready.ready()
             wait_for_ticks = self._main_loop(wake_read)
             self._stop_jobs(grace=None if wait_for_ticks else GUARD_STOP_GRACE)
-            return 0
+            return StartResult(StartOutcome.STOPPED)
         finally:
             self._stop_jobs()
             self.pid_file.release()
