@@ -1,4 +1,5 @@
-"""The ``pyrotorque`` command line: the only place that calls ``sys.exit`` and picks exit codes."""
+"""The ``pyrotorque`` command line: the only place that calls ``sys.exit``, picks exit codes and writes
+to the terminal; the daemon package reports outcomes (``StartResult``) or raises ``pyrotorque.errors``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pyrotorque
 from pyrotorque import daemon, logsetup
-from pyrotorque.errors import ConditionError, ConfigError, DaemonError, RtorrentError
+from pyrotorque.daemon import StartOutcome, StartResult
+from pyrotorque.errors import ConditionError, ConfigError, DaemonError, GuardFileMissing, RtorrentError
 from pyrotorque.exitcodes import (
     EXIT_CONFIG,
     EXIT_IOERR,
@@ -113,9 +115,14 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
+def _tell(message: str) -> None:
+    """One line on stderr."""
+    sys.stderr.write(f"pyrotorque: {message}\n")
+
+
 def _fail(args: argparse.Namespace, code: int, message: str) -> int:
     """One line on stderr (and in the log file in cron mode); returns ``code``."""
-    sys.stderr.write(f"pyrotorque: {message}\n")
+    _tell(message)
     if args.cron:
         log.error("%s", message)
     return code
@@ -194,7 +201,20 @@ def _start(args: argparse.Namespace, settings: daemon.Settings) -> int:
         if code != EXIT_OK:
             return code
     plan = daemon.build_plan(settings)
-    return daemon.start(settings, plan)
+    return _started(daemon.start(settings, plan))
+
+
+def _started(result: StartResult) -> int:
+    """The exit code of a start, in the process that served the jobs or in the launcher."""
+    outcome = result.outcome
+    if outcome in (StartOutcome.STOPPED, StartOutcome.DAEMON_READY):
+        return EXIT_OK
+    if outcome is StartOutcome.DAEMON_FAILED:
+        _tell(f"starting the jobs failed: {result.message}")  # the daemon logged it; say it here too
+    elif outcome is StartOutcome.DAEMON_LOST:
+        _tell("the daemon died while starting, see its log")
+    # JOBS_FAILED: this process logged why (to the terminal in the foreground, else to its log).
+    return EXIT_SOFTWARE
 
 
 def run(args: argparse.Namespace) -> int:
@@ -246,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.debug("%s", exc)
             return EXIT_OK
         return _fail(args, EXIT_TEMPFAIL, str(exc))
-    except daemon.GuardFileMissing as exc:
+    except GuardFileMissing as exc:
         return _fail(args, EXIT_TEMPFAIL, str(exc))
     except ConfigError as exc:
         return _fail(args, EXIT_CONFIG, f"configuration error: {exc}")

@@ -6,7 +6,9 @@
      ├── ConfigError          bad configuration: names the key, the file and the line
      ├── JobLoadError         a job handler that cannot be imported or built
      ├── ConditionError       bad filter condition: names the position of the offending token
-     ├── DaemonError          process control: pid file, guard file, already running
+         ├── DaemonError          process control: pid file trouble
+     │    ├── AlreadyRunning     a daemon holds the pid file (defined in pyrotorque.pidfile)
+     │    └── GuardFileMissing   the guard file that allows background starts is missing
      ├── MetafileError        a .torrent file that cannot be read or is not a valid metafile
      ├── TemplateError        a templated load command that cannot be parsed or expanded
      └── RtorrentError        anything that went wrong talking to rTorrent
@@ -78,6 +80,10 @@ class ConditionError(PyrotorqueError):
 
 class DaemonError(PyrotorqueError):
     """Process control failed: guard file missing, already running, pid file trouble."""
+
+
+class GuardFileMissing(DaemonError):
+    """The guard file that allows a background start does not exist."""
 
 
 class MetafileError(PyrotorqueError):

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, Final, Literal
 
 from pyrotorque.conditions.tokens import Token
+from pyrotorque.config.convert import FALSE_WORDS, TRUE_WORDS, bool_word
 from pyrotorque.errors import ConditionError
 
 __all__ = [
@@ -34,8 +35,6 @@ ValueKind = Literal[
 ]
 Predicate = Callable[[Any], bool]
 
-TRUE_WORDS: Final = frozenset({"true", "t", "yes", "y", "1", "+", "on"})
-FALSE_WORDS: Final = frozenset({"false", "f", "no", "n", "0", "-", "off"})
 
 _SIZE_UNITS: Final = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _SIZE_RE: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:([kmgt])(?:i?b)?|(b))?", re.IGNORECASE)
@@ -64,13 +63,8 @@ class ValueTest(ABC):
 
 
 def parse_bool(text: str) -> bool | None:
-    """``True``/``False`` for a boolean word (case-insensitive), ``None`` if it is none."""
-    word = text.lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    return None
+    """``True``/``False`` for a word of the one yes/no vocabulary (any case), ``None`` if it is none."""
+    return bool_word(text)
 
 
 def parse_value(kind: ValueKind, token: Token, *, field: str, exact: bool = False) -> ValueTest:

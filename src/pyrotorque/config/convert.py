@@ -1,4 +1,9 @@
-"""Text-to-value conversions shared by job options, job flags and scheduler keys."""
+"""Text-to-value conversions shared by job options, job flags, scheduler keys and settings.
+
+``TRUE_WORDS``/``FALSE_WORDS`` are pyrotorque's one yes/no vocabulary: configuration values, condition
+booleans (``is_open=no``) and the ``verify=`` option of rTorrent URLs all read booleans with
+``bool_word``; pyrocore-style job params use it minus ``on``/``off`` (``config.jobs.legacy_value``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ class BadValue(ValueError):
     """A value does not fit the option's type or check; the message says what was expected."""
 
 
+#: The words read as true and as false, in lower case (any case is accepted).
 TRUE_WORDS = frozenset({"yes", "true", "on", "1", "y", "t", "+"})
 FALSE_WORDS = frozenset({"no", "false", "off", "0", "n", "f", "-"})
 _INT_RE = re.compile(r"[+-]?\d+")
@@ -20,13 +26,21 @@ _FLOAT_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 DEFAULT_SEPARATOR = re.compile(r"[\s,]+")
 
 
+def bool_word(word: str) -> bool | None:
+    """True or False for a word of the yes/no vocabulary (any case, no blanks around it), else None."""
+    lowered = word.lower()
+    if lowered in TRUE_WORDS:
+        return True
+    if lowered in FALSE_WORDS:
+        return False
+    return None
+
+
 def parse_bool(text: str) -> bool:
     """yes/no, true/false, on/off, 1/0, y/n, t/f, +/- (any case) to a bool; BadValue otherwise."""
-    word = text.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
+    value = bool_word(text.strip())
+    if value is not None:
+        return value
     raise BadValue(f"expected a boolean (yes/no, true/false, on/off, 1/0), got {text!r}")
 
 

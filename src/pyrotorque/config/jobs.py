@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pyrotorque.bunch import Bunch
-from pyrotorque.config.convert import BadValue, parse_bool
+from pyrotorque.config.convert import FALSE_WORDS, TRUE_WORDS, BadValue, parse_bool
 from pyrotorque.config.ini import Setting
 from pyrotorque.config.loader import Config
 from pyrotorque.errors import ConfigError
@@ -127,9 +127,11 @@ def split_schedule(schedule: Setting | str, key: str = "schedule") -> dict[str, 
     return fields
 
 
-# The original's truth words; on/off were not among them, so they stay strings for legacy jobs.
-_LEGACY_TRUE = frozenset({"true", "t", "yes", "y", "1", "+"})
-_LEGACY_FALSE = frozenset({"false", "f", "no", "n", "0", "-"})
+# The one vocabulary as pyrocore's jobs knew it: on/off were not truth words of the original, and a
+# job written for pyrocore may compare such a param with the string, so they stay strings here.
+_PYROCORE_STRINGS = frozenset({"on", "off"})
+_LEGACY_TRUE = TRUE_WORDS - _PYROCORE_STRINGS
+_LEGACY_FALSE = FALSE_WORDS - _PYROCORE_STRINGS
 
 
 def legacy_value(text: str) -> int | bool | str:

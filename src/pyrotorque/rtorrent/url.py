@@ -12,8 +12,10 @@ Query options (only on URLs with a scheme; a bare path is taken literally):
 
 - ``rpc=xml`` / ``rpc=json`` forces the wire protocol; ``rpc=auto`` (the default) lets the client
   choose from what the server reports.
-- ``verify=no`` (also ``false``, ``0``, ``off``) turns off TLS certificate and host name checks on
-  ``https``; certificates are verified by default and ``verify`` is refused on other schemes.
+- ``verify=no`` (or another false word of the one yes/no vocabulary: ``false``, ``off``, ``0``, ``n``,
+  ``f``, ``-``) turns off TLS certificate and host name checks on ``https``; ``verify=yes`` (or another
+  true word; ``+`` is written ``%2B`` in a URL) keeps them, as by default. ``verify`` is refused on
+  other schemes.
 
 Unknown schemes, query keys or values are a ``ConfigError`` naming the URL.
 """
@@ -25,13 +27,12 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
 
+from pyrotorque.config.convert import bool_word
 from pyrotorque.errors import ConfigError
 
 Kind = Literal["unix", "tcp", "http", "https"]
 Protocol = Literal["xml", "json"]
 
-_FALSE_WORDS = frozenset({"no", "false", "0", "off"})
-_TRUE_WORDS = frozenset({"yes", "true", "1", "on"})
 _UNIX_SCHEMES = frozenset({"scgi", "scgi+unix"})
 # Query keys this module interprets; anything else on http(s) URLs is passed on to the server.
 _KNOWN_KEYS = frozenset({"rpc", "verify"})
@@ -167,10 +168,9 @@ def _verify_option(raw: str, options: list[tuple[str, str]], scheme: str) -> boo
         return True
     if scheme != "https":
         raise ConfigError(f"verify= only applies to https in rTorrent URL {raw!r}")
-    if len(values) == 1 and values[0] in _FALSE_WORDS:
-        return False
-    if len(values) == 1 and values[0] in _TRUE_WORDS:
-        return True
+    verify = bool_word(values[0]) if len(values) == 1 else None
+    if verify is not None:
+        return verify
     raise ConfigError(f"verify= must be yes or no in rTorrent URL {raw!r}")
 
 

@@ -1,0 +1,207 @@
+"""What to run: the command line's ``Settings``, and the ``Plan`` built from the configuration.
+
+``build_plan`` loads the configuration, resolves the rTorrent URL, parses every schedule and builds every
+active job (handler import, typed options, conditions), without I/O towards rTorrent and without starting
+anything; any error is raised here, before the daemon detaches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from pyrotorque import logsetup
+from pyrotorque.config import BadValue, Config, job_configs, load_config, resolve_config_dir
+from pyrotorque.config.convert import parse_float
+from pyrotorque.errors import ConfigError
+from pyrotorque.jobs.base import Job, JobContext
+from pyrotorque.jobs.loader import build_job
+from pyrotorque.jobs.runner import TickRunner
+from pyrotorque.rtorrent.client import RtorrentClient
+from pyrotorque.rtorrent.discovery import resolve_url
+from pyrotorque.scheduler import parse_schedule, scheduler_options
+
+PID_FILE_NAME = "run/pyrotorque.pid"
+GUARD_FILE_NAME = "run/pyrotorque"
+LOG_DIR_NAME = "log"
+#: ``[GLOBAL]`` key: seconds one call to rTorrent may take (the package config.ini sets the default).
+RPC_TIMEOUT_KEY = "rpc_timeout"
+DEFAULT_RPC_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the command line decided about configuration and process control."""
+
+    config_dir: Path | None = None
+    extra_files: tuple[str, ...] = ()
+    defines: tuple[str, ...] = ()
+    dry_run: bool = False
+    url: str | None = None
+    foreground: bool = False
+    cron: bool = False
+    pid_file: Path | None = None
+    guard_file: Path | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def resolved_config_dir(self) -> Path:
+        """The configuration directory, defaults applied."""
+        return resolve_config_dir(self.config_dir, self.environ)
+
+    @property
+    def pid_path(self) -> Path:
+        """The pid file: ``--pid-file`` or ``<config dir>/run/pyrotorque.pid``."""
+        return (self.pid_file or self.resolved_config_dir / PID_FILE_NAME).absolute()
+
+    @property
+    def guard_path(self) -> Path | None:
+        """The guard file: ``--guard-file``, or ``<config dir>/run/pyrotorque`` unless in the foreground."""
+        if self.guard_file is not None:
+            return self.guard_file.absolute()
+        return None if self.foreground else self.resolved_config_dir / GUARD_FILE_NAME
+
+    @property
+    def log_path(self) -> Path:
+        """The daemon's log file."""
+        return self.resolved_config_dir / LOG_DIR_NAME / logsetup.LOG_FILE_NAME
+
+
+class Waker:
+    """``JobContext.wake`` and ``wake_kind``: asks the scheduler to run other jobs' ticks now."""
+
+    def __init__(self) -> None:
+        self.scheduler: BackgroundScheduler | None = None
+        #: The running jobs' tick wrappers, so a wake during a tick becomes a run right after it.
+        self.runners: dict[str, TickRunner] = {}
+        #: Job name -> ``Job.kind`` of every planned job.
+        self.kinds: dict[str, str] = {}
+
+    def wake_kind(self, kind: str) -> None:
+        """Wake every running job of ``kind`` (all share the one rTorrent connection)."""
+        for name, job_kind in self.kinds.items():
+            if job_kind == kind and name in self.runners:
+                self(name)
+
+    def __call__(self, job_name: str) -> None:
+        """Move ``job_name``'s next run to now; a no-op outside a running daemon."""
+        scheduler = self.scheduler
+        if scheduler is None:
+            return
+        runner = self.runners.get(job_name)
+        if runner is not None and runner.defer_wake():
+            return
+        with contextlib.suppress(Exception):  # the job may be gone after a reload
+            scheduler.modify_job(job_name, next_run_time=datetime.now(scheduler.timezone))
+
+
+@dataclass
+class PlannedJob:
+    """One active job, built and validated, with its trigger."""
+
+    name: str
+    handler: str
+    schedule: str
+    trigger: Any
+    job: Job
+    #: Builds a fresh, unstarted instance of the same job (used to go back after a failed reload).
+    factory: Callable[[], Job]
+
+
+@dataclass
+class Plan:
+    """A validated configuration: the client and every job to run, built but not started."""
+
+    config: Config
+    url: str
+    client: RtorrentClient
+    jobs: list[PlannedJob]
+    waker: Waker
+    scheduler_options: dict[str, Any]
+
+    def rebuilt(self) -> Plan:
+        """The same plan with fresh job instances, for starting it again after it was stopped."""
+        jobs = [dataclasses.replace(planned, job=planned.factory()) for planned in self.jobs]
+        return dataclasses.replace(self, jobs=jobs)
+
+
+def rpc_timeout(config: Config) -> float:
+    """``[GLOBAL] rpc_timeout``: a positive number of seconds; ConfigError names key, file and line."""
+    setting = config.setting("global", RPC_TIMEOUT_KEY)
+    if setting is None or not setting.value.strip():
+        return DEFAULT_RPC_TIMEOUT
+    try:
+        seconds = parse_float(setting.value)
+    except BadValue as exc:
+        raise setting.error(str(exc), RPC_TIMEOUT_KEY) from None
+    if seconds <= 0:
+        raise setting.error(f"expected a positive number of seconds, got {setting.value!r}", RPC_TIMEOUT_KEY)
+    return seconds
+
+
+def load_and_connect(settings: Settings) -> tuple[Config, str, RtorrentClient]:
+    """Load the configuration and make (without I/O) the client for the rTorrent it names."""
+    config = load_config(settings.config_dir, settings.extra_files, settings.defines, settings.environ)
+    url = resolve_url(
+        settings.url,
+        settings.environ,
+        config.global_value("scgi_url"),
+        config.global_value("rtorrent_rc"),
+    )
+    return config, url, RtorrentClient(url, timeout=rpc_timeout(config))
+
+
+def build_plan(settings: Settings, *, only_job: str | None = None) -> Plan:
+    """Load and validate everything; ``only_job`` builds that one job even if it is inactive."""
+    config, url, client = load_and_connect(settings)
+    options = scheduler_options(config)
+    waker = Waker()
+    configured = job_configs(config, dry_run=settings.dry_run)
+    if only_job is not None:
+        selected = [job for job in configured if job.name == only_job]
+        if not selected:
+            names = ", ".join(sorted(job.name for job in configured)) or "none"
+            raise ConfigError(f"no job named {only_job!r} is configured (jobs: {names})")
+    else:
+        selected = [job for job in configured if job.active]
+    planned = []
+    for job_config in selected:
+        trigger = parse_schedule(
+            job_config.schedule, job_config.key("schedule"), timezone=options.get("timezone")
+        )
+        job_log = logging.getLogger(f"pyrotorque.job.{job_config.name}")
+        if job_config.log_level is not None:
+            job_log.setLevel(job_config.log_level)
+        context = JobContext(
+            name=job_config.name,
+            client=client,
+            config=config,
+            dry_run=job_config.dry_run,
+            log=job_log,
+            wake=waker,
+            wake_kind=waker.wake_kind,
+        )
+        factory = functools.partial(build_job, job_config, context)
+        job = factory()
+        waker.kinds[job_config.name] = job.kind
+        planned.append(
+            PlannedJob(
+                name=job_config.name,
+                handler=str(job_config.handler.value),
+                schedule=str(job_config.schedule.value),
+                trigger=trigger,
+                job=job,
+                factory=factory,
+            )
+        )
+    return Plan(config=config, url=url, client=client, jobs=planned, waker=waker, scheduler_options=options)

@@ -1,0 +1,216 @@
+"""The running daemon: signals, the main loop, reload, starting and stopping the jobs.
+
+The scheduler runs the ticks in worker threads; the main thread only waits for signals (handlers set
+flags and wake it through a pipe) and checks the guard file twice a second. A stop signal waits for a
+running tick; the guard file's removal waits ``GUARD_STOP_GRACE`` at most.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import select
+import signal
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from pyrotorque.daemon.detach import ReadyPipe
+from pyrotorque.daemon.outcome import StartOutcome, StartResult
+from pyrotorque.daemon.plan import Plan, PlannedJob, Settings, build_plan
+from pyrotorque.errors import ConfigError
+from pyrotorque.jobs.runner import TickRunner
+from pyrotorque.pidfile import PidFile
+
+#: The package's logger, so log lines say ``[pyrotorque.daemon]`` whichever module writes them.
+log = logging.getLogger("pyrotorque.daemon")
+
+#: How often the main loop checks the guard file, in seconds.
+GUARD_CHECK_INTERVAL = 0.5
+#: After the guard file vanished, how long a running tick may still finish before it is abandoned.
+GUARD_STOP_GRACE = 0.4
+
+
+class Daemon:
+    """Runs the plan's jobs until a signal or the guard file's removal says stop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        plan: Plan,
+        pid_file: PidFile,
+        planner: Callable[[Settings], Plan] = build_plan,
+        hard_exit: Callable[[int], None] = os._exit,
+    ) -> None:
+        self.settings = settings
+        self.plan = plan
+        self._planner = planner
+        self._hard_exit = hard_exit
+        self.pid_file = pid_file
+        self._scheduler: BackgroundScheduler | None = None
+        self._started: list[PlannedJob] = []
+        self._runners: list[TickRunner] = []
+        self._stop_signal: int | None = None
+        #: SIGTERM/SIGINT received so far; a second one stops without waiting for running ticks.
+        self._stop_requests = 0
+        self._reload_requested = False
+        #: Ticks still running when the daemon stopped without waiting for them.
+        self.abandoned: list[str] = []
+
+    def serve(self, ready: ReadyPipe | None) -> StartResult:
+        """Start the jobs, run the main loop, stop everything; STOPPED, or JOBS_FAILED with the reason."""
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        old_wakeup = signal.set_wakeup_fd(wake_write)
+        handled = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+        old_handlers = {signum: signal.signal(signum, self._on_signal) for signum in handled}
+        try:
+            try:
+                self._start_jobs(self.plan)
+            except Exception as exc:
+                log.error("Starting the jobs failed: %s", exc, exc_info=not isinstance(exc, ConfigError))
+                if ready:
+                    ready.failed(str(exc))
+                return StartResult(StartOutcome.JOBS_FAILED, message=str(exc))
+            log.info(
+                "pyrotorque started as process #%d with %d job(s), rTorrent at %s",
+                os.getpid(),
+                len(self._started),
+                self.plan.url,
+            )
+            if ready:
+                ready.ready()
+            wait_for_ticks = self._main_loop(wake_read)
+            self._stop_jobs(grace=None if wait_for_ticks else GUARD_STOP_GRACE)
+            return StartResult(StartOutcome.STOPPED)
+        finally:
+            self._stop_jobs()
+            self.pid_file.release()
+            signal.set_wakeup_fd(old_wakeup)
+            for signum, handler in old_handlers.items():
+                signal.signal(signum, handler)
+            os.close(wake_read)
+            os.close(wake_write)
+            log.info("pyrotorque process #%d stopped", os.getpid())
+            if self.abandoned:
+                # The worker threads cannot be interrupted, and a normal exit would join them.
+                logging.shutdown()
+                self._hard_exit(0)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        # Only flags: the main loop, woken by the wakeup fd, does the work.
+        if signum == signal.SIGHUP:
+            self._reload_requested = True
+        else:
+            self._stop_signal = signum
+            self._stop_requests += 1
+
+    def _main_loop(self, wake_read: int) -> bool:
+        """Serve until told to stop; True to wait for running ticks (a signal), False if the guard went."""
+        guard = self.settings.guard_path
+        while True:
+            with contextlib.suppress(InterruptedError):
+                readable, _, _ = select.select([wake_read], [], [], GUARD_CHECK_INTERVAL)
+                if readable:
+                    os.read(wake_read, 512)
+            if self._stop_signal is not None:
+                log.info("Termination request received (%s)", signal.Signals(self._stop_signal).name)
+                return True
+            if self._reload_requested:
+                self._reload_requested = False
+                self._reload()
+            if guard is not None and not guard.exists():
+                # The guard file is the way to stop a daemon whatever it does: do not wait for a long tick.
+                log.warning("Guard file %s disappeared, stopping", guard)
+                return False
+
+    def _reload(self) -> None:
+        log.info("SIGHUP received, reloading the configuration")
+        try:
+            new_plan = self._planner(self.settings)
+        except ConfigError as exc:
+            log.error("Reload failed, keeping the running configuration: %s", exc)
+            return
+        old_plan = self.plan
+        self._stop_jobs()
+        try:
+            self._start_jobs(new_plan)
+        except Exception as exc:
+            # A job of the new configuration could not start (a port in use, a path gone): go back to
+            # fresh instances of the jobs that ran before, rather than ending the daemon.
+            log.error("Starting the reloaded jobs failed, going back to the running configuration: %s", exc)
+            self._stop_jobs()
+            self.plan = old_plan.rebuilt()
+            self._start_jobs(self.plan)
+            return
+        self.plan = new_plan
+        log.info("Configuration reloaded: %d job(s), rTorrent at %s", len(self._started), new_plan.url)
+
+    def _start_jobs(self, plan: Plan) -> None:
+        # The worker threads, misfire grace, coalescing and max_instances come from apscheduler.* keys;
+        # the package default is one worker, so ticks run one after the other as in the original.
+        scheduler = BackgroundScheduler(**plan.scheduler_options)
+        for planned in plan.jobs:
+            planned.job.start()
+            self._started.append(planned)
+            runner = TickRunner(planned.name, planned.job.run, planned.job.log, rerun=plan.waker)
+            self._runners.append(runner)
+            plan.waker.runners[planned.name] = runner
+            scheduler.add_job(runner, trigger=planned.trigger, id=planned.name, name=planned.name)
+        scheduler.start()
+        self._scheduler = scheduler
+        plan.waker.scheduler = scheduler
+        for job in scheduler.get_jobs():
+            log.info(
+                "Job %s scheduled: %s (next run at %s)", job.id, _schedule_of(plan, job.id), job.next_run_time
+            )
+
+    def _stop_jobs(self, grace: float | None = None) -> None:
+        """Stop the scheduler and the jobs; wait for running ticks, or only ``grace`` seconds.
+
+        Without a grace period the wait still ends when a second SIGTERM/SIGINT arrives, so a user
+        whose Ctrl-C waits on a slow tick can press it again to leave at once.
+        """
+        if self._scheduler is not None:
+            self.plan.waker.scheduler = None
+            with contextlib.suppress(Exception):
+                self._scheduler.shutdown(wait=False)  # the runners below do the waiting
+            self._scheduler = None
+        deadline = None if grace is None else time.monotonic() + grace
+        requests_before = self._stop_requests
+        for runner in self._runners:
+            told = False
+            while not runner.wait_idle(_wait_slice(deadline)):
+                out_of_time = deadline is not None and time.monotonic() >= deadline
+                if out_of_time or self._stop_requests > max(requests_before, 1):
+                    log.warning("Job %s: not waiting for its running tick", runner.job_name)
+                    self.abandoned.append(runner.job_name)
+                    break
+                if not told and grace is None:
+                    told = True
+                    log.info(
+                        "Waiting for the running tick of job %s (signal again to stop at once)",
+                        runner.job_name,
+                    )
+        self._runners = []
+        for planned in reversed(self._started):
+            try:
+                planned.job.stop()
+            except Exception:
+                log.exception("Stopping job %s failed", planned.name)
+        self._started = []
+
+
+def _wait_slice(deadline: float | None) -> float:
+    """How long to wait for a tick before looking at the clock and the signals again."""
+    if deadline is None:
+        return 0.2
+    return max(0.0, min(0.2, deadline - time.monotonic()))
+
+
+def _schedule_of(plan: Plan, name: str) -> str:
+    """The configured schedule string of one job."""
+    return next((job.schedule for job in plan.jobs if job.name == name), "?")
