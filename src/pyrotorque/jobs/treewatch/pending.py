@@ -15,13 +15,19 @@ from pathlib import Path
 from pyrotorque.clock import Clock
 from pyrotorque.errors import RtorrentError
 from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp
+from pyrotorque.jobs.treewatch.timing import DEFAULT_TIMING
 
 
 class PendingFiles:
     """Pending metafiles by path, and the retry backoff while rTorrent is away."""
 
     def __init__(
-        self, clock: Clock, log: logging.Logger, *, first: float = 2.0, maximum: float = 60.0
+        self,
+        clock: Clock,
+        log: logging.Logger,
+        *,
+        first: float = DEFAULT_TIMING.retry_first,
+        maximum: float = DEFAULT_TIMING.retry_max,
     ) -> None:
         self.clock = clock
         self.log = log

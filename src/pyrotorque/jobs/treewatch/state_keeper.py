@@ -16,6 +16,7 @@ from pathlib import Path
 from pyrotorque.clock import Clock
 from pyrotorque.jobs.treewatch.scanner import Candidate, Outcome, SeenFiles
 from pyrotorque.jobs.treewatch.state import StateError, WatchState, read_state, write_state
+from pyrotorque.jobs.treewatch.timing import DEFAULT_TIMING
 
 
 class StateKeeper:
@@ -30,8 +31,8 @@ class StateKeeper:
         clock: Clock,
         log: logging.Logger,
         dry_run: bool = False,
-        save_interval: float = 5.0,
-        save_retry: float = 60.0,
+        save_interval: float = DEFAULT_TIMING.save_interval,
+        save_retry: float = DEFAULT_TIMING.save_retry,
     ) -> None:
         self.path = path
         self.roots = roots

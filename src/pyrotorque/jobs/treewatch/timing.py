@@ -28,3 +28,7 @@ class TreeWatchTiming:
     save_interval: float = 5.0
     #: After a failed save, wait this long before the next attempt.
     save_retry: float = 60.0
+
+
+#: The defaults, for parts built without a job (their constructors' default arguments).
+DEFAULT_TIMING = TreeWatchTiming()
