@@ -53,6 +53,28 @@ _MAX_SOCKET_PATH = 107
 _SESSION_SUFFIXES = frozenset({".torrent", ".torrent.rtorrent", ".torrent.libtorrent_resume"})
 
 
+def process_state(pid: int) -> str | None:
+    """The one-letter state in ``/proc/PID/stat`` (``R``, ``S``, ``T`` stopped, ``Z``), or None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return stat.rsplit(")", 1)[-1].split()[0]
+
+
+def _wait_for_state(pid: int, wanted: Callable[[str], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = process_state(pid)
+        if state is None:
+            raise SandboxError(f"PID {pid} is gone")
+        if wanted(state):
+            return
+        if time.monotonic() > deadline:
+            raise SandboxError(f"PID {pid} was not {what} within {timeout} s (state {state})")
+        time.sleep(0.005)
+
+
 def _saved_suffixes(names: AbstractSet[str], info_hash: str) -> set[str]:
     """The session file suffixes present for one item, e.g. ``{".torrent", ".torrent.rtorrent"}``."""
     return {name[len(info_hash) :] for name in names if name.startswith(info_hash)}
@@ -342,6 +364,11 @@ class RtorrentSandbox:
         if process is None:
             return
         if process.poll() is None:
+            if process_state(process.pid) not in (None, "T"):
+                # 0.16 saves a new item in the background and drops that save when stopped
+                # meanwhile, so a test that stops and starts again could find an item missing.
+                with contextlib.suppress(SandboxError, OSError):
+                    self.wait_saved(timeout=5)
             # A SIGSTOPped daemon (tests simulate hangs) never handles SIGTERM until continued.
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGCONT)
@@ -356,6 +383,27 @@ class RtorrentSandbox:
         _running.discard(self)
         with contextlib.suppress(FileNotFoundError, SandboxError):
             self.socket_path.unlink()
+
+    def freeze(self, timeout: float = 5) -> None:
+        """SIGSTOP the daemon, as when it hangs on a dead disk, and wait until it is stopped.
+
+        The signal takes effect a little later; a call sent before that would still be answered.
+        """
+        pid = self._require_pid()
+        os.kill(pid, signal.SIGSTOP)
+        _wait_for_state(pid, lambda state: state == "T", timeout, "stopped")
+
+    def thaw(self, timeout: float = 5) -> None:
+        """SIGCONT a frozen daemon and wait until it runs again."""
+        pid = self._require_pid()
+        os.kill(pid, signal.SIGCONT)
+        _wait_for_state(pid, lambda state: state != "T", timeout, "running again")
+
+    def _require_pid(self) -> int:
+        pid = self.pid
+        if pid is None:
+            raise SandboxError(f"rTorrent is not running in {self.directory}")
+        return pid
 
     def kill(self) -> None:
         """SIGKILL the daemon (no session save), as a crash would."""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 import xmlrpc.client
 from pathlib import Path
 
 import pytest
 from sandbox.metafiles import make_metafile
-from sandbox.rtorrent import BATCH_ITEMS, RtorrentSandbox, SandboxFactory
+from sandbox.rtorrent import BATCH_ITEMS, RtorrentSandbox, SandboxFactory, process_state
 
 
 def test_answers_with_its_line_version(rtorrent: RtorrentSandbox) -> None:
@@ -138,8 +137,10 @@ def test_stop_ends_exactly_its_process(rtorrent_factory: SandboxFactory, rtorren
 
 def test_stop_handles_a_stopped_process(rtorrent_factory: SandboxFactory) -> None:
     sandbox = rtorrent_factory()
-    assert sandbox.pid is not None
-    os.kill(sandbox.pid, 19)  # SIGSTOP: a hung daemon
+    pid = sandbox.pid
+    assert pid is not None
+    sandbox.freeze()  # a hung daemon
+    assert process_state(pid) == "T"
     sandbox.stop(timeout=5)
     assert not sandbox.is_running()
 
