@@ -157,7 +157,7 @@ def _check(settings: daemon.Settings) -> int:
     info = plan.client.server_info()
     version = info.client_version_text or ".".join(map(str, info.client_version))
     _say(
-        f"rTorrent {version} (libtorrent {info.library_version}) at {plan.url}, "
+        f"rTorrent {version} (libtorrent {info.library_version}) at {plan.shown_url}, "
         f"{info.protocol}, {len(info.methods)} methods"
     )
     now = datetime.now().astimezone()
@@ -183,11 +183,10 @@ def _run_once(settings: daemon.Settings, job_name: str) -> int:
 def _match(args: argparse.Namespace, settings: daemon.Settings) -> int:
     from pyrotorque.conditions import match_items  # only this command needs the condition language
 
-    config, _, client = daemon.load_and_connect(settings)
+    connection = daemon.load_and_connect(settings)
+    aliases = connection.settings.announce_aliases
     try:
-        items = match_items(
-            client, args.match, view=args.view, sort=args.sort, aliases=config.announce_aliases()
-        )
+        items = match_items(connection.client, args.match, view=args.view, sort=args.sort, aliases=aliases)
     except ConditionError as exc:
         return _fail(args, EXIT_USAGE, f"bad condition: {exc}")
     for item in items:

@@ -8,32 +8,19 @@ default to ``*``. APScheduler 3's ``CronTrigger`` applies the same rule.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Mapping
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
-from pyrotorque.config import BadValue, Config, Setting, parse_bool, split_schedule
+from pyrotorque.config import BadValue, Config, Setting, split_schedule
 from pyrotorque.config.convert import parse_int
-from pyrotorque.config.jobs import parse_setting, schedule_setting
-
-log = logging.getLogger(__name__)
+from pyrotorque.config.jobs import schedule_setting
+from pyrotorque.config.settings import SchedulerSettings
 
 #: Cron fields, most significant first.
 CRON_FIELDS = ("year", "month", "day", "week", "day_of_week", "hour", "minute", "second")
 #: Every name a schedule may use.
 SCHEDULE_FIELDS = (*CRON_FIELDS, "start_date", "end_date", "jitter", "timezone")
-#: ``apscheduler.*`` keys of pyrocore's APScheduler 2 that have no APScheduler 3 meaning; accepted, ignored.
-IGNORED_SCHEDULER_KEYS = frozenset(
-    {
-        "apscheduler.threadpool.core_threads",
-        "apscheduler.threadpool.keepalive",
-        "apscheduler.threadpool",
-        "apscheduler.daemonic",
-        "apscheduler.standalone",
-    }
-)
 
 TimezoneArg = dt.tzinfo | str | None
 
@@ -92,62 +79,12 @@ def next_fire_times(trigger: CronTrigger, count: int, start: dt.datetime) -> lis
     return times
 
 
-def _scheduler_value(settings: Mapping[str, Setting], key: str, parse: Any, default: Any) -> Any:
-    return parse_setting(settings, key, parse, default, key=key)
-
-
-def _positive(setting_key: str, settings: Mapping[str, Setting], default: int) -> int:
-    value: int = _scheduler_value(settings, setting_key, parse_int, default)
-    if value < 1:
-        raise settings[setting_key].error(f"must be at least 1, got {value}", setting_key)
-    return value
-
-
 def scheduler_options(config: Config) -> dict[str, Any]:
     """Keyword arguments for an APScheduler 3 scheduler, from the ``apscheduler.*`` keys of [TORQUE].
 
     ``BackgroundScheduler(**scheduler_options(config))`` gives job defaults (misfire grace time,
     coalescing, max instances), a thread pool of ``apscheduler.threadpool.max_threads`` workers,
-    and ``apscheduler.timezone`` if that is set.
+    and ``apscheduler.timezone`` if that is set. The daemon reads them once into its
+    ``GlobalSettings.scheduler`` and asks it for fresh options for every scheduler it makes.
     """
-    settings = {key: value for key, value in config.torque.items() if key.startswith("apscheduler.")}
-    for key, setting in settings.items():
-        if key in IGNORED_SCHEDULER_KEYS or key.startswith("apscheduler.jobstore."):
-            log.debug("Ignoring %s (%s): not used with APScheduler 3", key, setting.where())
-        elif key not in _KNOWN_SCHEDULER_KEYS:
-            known = ", ".join(sorted(_KNOWN_SCHEDULER_KEYS))
-            raise setting.error(f"unknown scheduler key, expected one of {known}", key)
-    options: dict[str, Any] = {
-        "job_defaults": {
-            "misfire_grace_time": _positive("apscheduler.misfire_grace_time", settings, 7),
-            "coalesce": _scheduler_value(settings, "apscheduler.coalesce", parse_bool, True),
-            "max_instances": _positive("apscheduler.max_instances", settings, 1),
-        },
-        "executors": {
-            "default": {
-                "type": "threadpool",
-                "max_workers": _positive("apscheduler.threadpool.max_threads", settings, 1),
-            }
-        },
-    }
-    timezone = settings.get("apscheduler.timezone")
-    if timezone is not None and timezone.value.strip():
-        try:
-            CronTrigger(timezone=timezone.value.strip())
-        except (ValueError, TypeError, LookupError) as exc:
-            raise timezone.error(
-                f"unknown time zone {timezone.value!r} ({exc})", "apscheduler.timezone"
-            ) from None
-        options["timezone"] = timezone.value.strip()
-    return options
-
-
-_KNOWN_SCHEDULER_KEYS = frozenset(
-    {
-        "apscheduler.misfire_grace_time",
-        "apscheduler.coalesce",
-        "apscheduler.max_instances",
-        "apscheduler.threadpool.max_threads",
-        "apscheduler.timezone",
-    }
-)
+    return SchedulerSettings.from_torque(config.torque).options()

@@ -69,7 +69,6 @@ def test_serve_reports_jobs_that_fail_to_start(tmp_path: Path) -> None:
         client=client,
         jobs=[planned],
         waker=Waker(),
-        scheduler_options={},
     )
     pid_file = PidFile(tmp_path / "run" / "pyrotorque.pid")
     pid_file.acquire()

@@ -26,7 +26,8 @@ def config_dir(tmp_path: Path) -> Path:
 
 
 def test_rpc_timeout_defaults_to_the_package_value(config_dir: Path) -> None:
-    _, url, client = load_and_connect(Settings(config_dir=config_dir, environ={}))
+    connection = load_and_connect(Settings(config_dir=config_dir, environ={}))
+    url, client = connection.url, connection.client
     assert url == "scgi:///nowhere/rpc.socket"
     assert client.timeout == DEFAULT_RPC_TIMEOUT == 30.0
 
@@ -35,9 +36,9 @@ def test_rpc_timeout_from_config_ini_or_define(config_dir: Path) -> None:
     (config_dir / "config.ini").write_text(
         "[GLOBAL]\nscgi_url = scgi:///nowhere/rpc.socket\nrpc_timeout = 2.5\n"
     )
-    assert load_and_connect(Settings(config_dir=config_dir, environ={}))[2].timeout == 2.5
+    assert load_and_connect(Settings(config_dir=config_dir, environ={})).client.timeout == 2.5
     defined = Settings(config_dir=config_dir, defines=("rpc_timeout=7",), environ={})
-    assert load_and_connect(defined)[2].timeout == 7.0
+    assert load_and_connect(defined).client.timeout == 7.0
 
 
 @pytest.mark.parametrize("value", ["soon", "0", "-3"])

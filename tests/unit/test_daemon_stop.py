@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -48,7 +48,6 @@ def daemon_with(job: BlockingJob, tmp_path: Path) -> Daemon:
         client=job.context.client,
         jobs=[planned],
         waker=Waker(),
-        scheduler_options=cast(dict[str, Any], {"job_defaults": {"max_instances": 1}}),
     )
     settings = Settings(config_dir=tmp_path, foreground=True, environ={})
     return Daemon(settings, plan, PidFile(tmp_path / "pid"))

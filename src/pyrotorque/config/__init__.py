@@ -2,7 +2,9 @@
 
 ``load_config()`` reads the package defaults, ``config.ini``, ``torque.ini``, extra files and
 ``-D`` overrides into a ``Config``; ``job_configs()`` groups the ``job.NAME.PARAM`` keys;
-``build_options()`` fills a job's Options dataclass; ``legacy_params()`` serves pyrocore-style jobs.
+``build_options()`` fills a job's Options dataclass; ``legacy_params()`` serves pyrocore-style jobs;
+``GlobalSettings.from_config()`` reads ``[GLOBAL]``, ``[ANNOUNCE]`` and the daemon-wide ``[TORQUE]``
+keys once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pyrotorque.config.jobs import (
 )
 from pyrotorque.config.loader import CONFIG_DIR_ENV, Config, load_config, parse_define, resolve_config_dir
 from pyrotorque.config.options import build_options, option
+from pyrotorque.config.settings import GlobalSettings, SchedulerSettings
 
 __all__ = [
     "COMMON_KEYS",
@@ -27,7 +30,9 @@ __all__ = [
     "BadValue",
     "Bunch",
     "Config",
+    "GlobalSettings",
     "JobConfig",
+    "SchedulerSettings",
     "Setting",
     "build_options",
     "job_configs",

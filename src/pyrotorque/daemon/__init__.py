@@ -2,9 +2,9 @@
 
 Order of a start (``start``):
 
-1. ``build_plan`` (plan.py): load the configuration, resolve the rTorrent URL, parse every schedule and
-   build every active job (handler import, typed options, conditions). Any error ends the start here,
-   in the terminal.
+1. ``build_plan`` (plan.py): load the configuration, read its ``GlobalSettings`` once, resolve the
+   rTorrent URL, parse every schedule and build every active job (handler import, typed options,
+   conditions). Any error ends the start here, in the terminal.
 2. ``check_may_start`` (control.py): refuse to start when a daemon already holds the pid file, or when
    the guard file is missing.
 3. Lock the pid file (``fcntl.flock``), then ``detach`` (detach.py) with a double fork unless ``--fg``.
@@ -19,6 +19,7 @@ one of the ``pyrotorque.errors``, and the command line picks the exit code and t
 
 from __future__ import annotations
 
+from pyrotorque.config.settings import DEFAULT_RPC_TIMEOUT, RPC_TIMEOUT_KEY
 from pyrotorque.daemon.control import (
     STOP_TIMEOUT,
     StopResult,
@@ -30,18 +31,16 @@ from pyrotorque.daemon.control import (
 from pyrotorque.daemon.detach import READY_TIMEOUT, ReadyPipe, detach
 from pyrotorque.daemon.outcome import StartOutcome, StartResult
 from pyrotorque.daemon.plan import (
-    DEFAULT_RPC_TIMEOUT,
     GUARD_FILE_NAME,
     LOG_DIR_NAME,
     PID_FILE_NAME,
-    RPC_TIMEOUT_KEY,
+    Connection,
     Plan,
     PlannedJob,
     Settings,
     Waker,
     build_plan,
     load_and_connect,
-    rpc_timeout,
 )
 from pyrotorque.daemon.serve import GUARD_CHECK_INTERVAL, GUARD_STOP_GRACE, Daemon
 from pyrotorque.errors import GuardFileMissing
@@ -56,6 +55,7 @@ __all__ = [
     "READY_TIMEOUT",
     "RPC_TIMEOUT_KEY",
     "STOP_TIMEOUT",
+    "Connection",
     "Daemon",
     "GuardFileMissing",
     "Plan",
@@ -70,7 +70,6 @@ __all__ = [
     "check_may_start",
     "detach",
     "load_and_connect",
-    "rpc_timeout",
     "start",
     "status",
     "stop",

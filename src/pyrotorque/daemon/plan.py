@@ -1,14 +1,13 @@
 """What to run: the command line's ``Settings``, and the ``Plan`` built from the configuration.
 
-``build_plan`` loads the configuration, resolves the rTorrent URL, parses every schedule and builds every
-active job (handler import, typed options, conditions), without I/O towards rTorrent and without starting
-anything; any error is raised here, before the daemon detaches.
+``build_plan`` loads the configuration, reads its ``GlobalSettings`` once, resolves the rTorrent URL,
+parses every schedule and builds every active job (handler import, typed options, conditions), without
+I/O towards rTorrent and without starting anything; any error is raised here, before the daemon detaches.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import logging
 import os
@@ -21,22 +20,19 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pyrotorque import logsetup
-from pyrotorque.config import BadValue, Config, job_configs, load_config, resolve_config_dir
-from pyrotorque.config.convert import parse_float
+from pyrotorque.config import Config, GlobalSettings, JobConfig, job_configs, load_config, resolve_config_dir
 from pyrotorque.errors import ConfigError
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.loader import build_job
 from pyrotorque.jobs.runner import TickRunner
 from pyrotorque.rtorrent.client import RtorrentClient
 from pyrotorque.rtorrent.discovery import resolve_url
-from pyrotorque.scheduler import parse_schedule, scheduler_options
+from pyrotorque.rtorrent.url import masked_url
+from pyrotorque.scheduler import parse_schedule
 
 PID_FILE_NAME = "run/pyrotorque.pid"
 GUARD_FILE_NAME = "run/pyrotorque"
 LOG_DIR_NAME = "log"
-#: ``[GLOBAL]`` key: seconds one call to rTorrent may take (the package config.ini sets the default).
-RPC_TIMEOUT_KEY = "rpc_timeout"
-DEFAULT_RPC_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -127,81 +123,91 @@ class Plan:
     client: RtorrentClient
     jobs: list[PlannedJob]
     waker: Waker
-    scheduler_options: dict[str, Any]
+    #: ``[GLOBAL]`` and the daemon-wide ``[TORQUE]`` keys, read once; the jobs' contexts hold the same.
+    settings: GlobalSettings = field(default_factory=GlobalSettings)
 
-    def rebuilt(self) -> Plan:
-        """The same plan with fresh job instances, for starting it again after it was stopped."""
-        jobs = [dataclasses.replace(planned, job=planned.factory()) for planned in self.jobs]
-        return dataclasses.replace(self, jobs=jobs)
+    @property
+    def shown_url(self) -> str:
+        """The rTorrent URL for log lines and output: a password in it is masked."""
+        return masked_url(self.url)
 
-
-def rpc_timeout(config: Config) -> float:
-    """``[GLOBAL] rpc_timeout``: a positive number of seconds; ConfigError names key, file and line."""
-    setting = config.setting("global", RPC_TIMEOUT_KEY)
-    if setting is None or not setting.value.strip():
-        return DEFAULT_RPC_TIMEOUT
-    try:
-        seconds = parse_float(setting.value)
-    except BadValue as exc:
-        raise setting.error(str(exc), RPC_TIMEOUT_KEY) from None
-    if seconds <= 0:
-        raise setting.error(f"expected a positive number of seconds, got {setting.value!r}", RPC_TIMEOUT_KEY)
-    return seconds
+    def scheduler_options(self) -> dict[str, Any]:
+        """Fresh keyword arguments for this plan's scheduler (APScheduler consumes the ones it gets)."""
+        return self.settings.scheduler.options()
 
 
-def load_and_connect(settings: Settings) -> tuple[Config, str, RtorrentClient]:
-    """Load the configuration and make (without I/O) the client for the rTorrent it names."""
+@dataclass(frozen=True)
+class Connection:
+    """The loaded configuration, its settings, and a client (no I/O yet) for the rTorrent it names."""
+
+    config: Config
+    settings: GlobalSettings
+    url: str
+    client: RtorrentClient
+
+
+def load_and_connect(settings: Settings) -> Connection:
+    """Load the configuration, read its settings once and make the client for the rTorrent it names."""
     config = load_config(settings.config_dir, settings.extra_files, settings.defines, settings.environ)
-    url = resolve_url(
-        settings.url,
-        settings.environ,
-        config.global_value("scgi_url"),
-        config.global_value("rtorrent_rc"),
-    )
-    return config, url, RtorrentClient(url, timeout=rpc_timeout(config))
+    global_settings = GlobalSettings.from_config(config)
+    url = resolve_url(settings.url, settings.environ, global_settings.scgi_url, global_settings.rtorrent_rc)
+    client = RtorrentClient(url, timeout=global_settings.rpc_timeout)
+    return Connection(config=config, settings=global_settings, url=url, client=client)
 
 
 def build_plan(settings: Settings, *, only_job: str | None = None) -> Plan:
     """Load and validate everything; ``only_job`` builds that one job even if it is inactive."""
-    config, url, client = load_and_connect(settings)
-    options = scheduler_options(config)
+    connection = load_and_connect(settings)
     waker = Waker()
-    configured = job_configs(config, dry_run=settings.dry_run)
-    if only_job is not None:
-        selected = [job for job in configured if job.name == only_job]
-        if not selected:
-            names = ", ".join(sorted(job.name for job in configured)) or "none"
-            raise ConfigError(f"no job named {only_job!r} is configured (jobs: {names})")
-    else:
-        selected = [job for job in configured if job.active]
-    planned = []
-    for job_config in selected:
-        trigger = parse_schedule(
-            job_config.schedule, job_config.key("schedule"), timezone=options.get("timezone")
-        )
-        job_log = logging.getLogger(f"pyrotorque.job.{job_config.name}")
-        if job_config.log_level is not None:
-            job_log.setLevel(job_config.log_level)
-        context = JobContext(
-            name=job_config.name,
-            client=client,
-            config=config,
-            dry_run=job_config.dry_run,
-            log=job_log,
-            wake=waker,
-            wake_kind=waker.wake_kind,
-        )
-        factory = functools.partial(build_job, job_config, context)
-        job = factory()
-        waker.kinds[job_config.name] = job.kind
-        planned.append(
-            PlannedJob(
-                name=job_config.name,
-                handler=str(job_config.handler.value),
-                schedule=str(job_config.schedule.value),
-                trigger=trigger,
-                job=job,
-                factory=factory,
-            )
-        )
-    return Plan(config=config, url=url, client=client, jobs=planned, waker=waker, scheduler_options=options)
+    selected = _selected_jobs(job_configs(connection.config, dry_run=settings.dry_run), only_job)
+    planned = [_planned_job(job_config, connection, waker) for job_config in selected]
+    return Plan(
+        config=connection.config,
+        url=connection.url,
+        client=connection.client,
+        jobs=planned,
+        waker=waker,
+        settings=connection.settings,
+    )
+
+
+def _selected_jobs(configured: list[JobConfig], only_job: str | None) -> list[JobConfig]:
+    """The active jobs, or just ``only_job`` (active or not); ConfigError if there is no such job."""
+    if only_job is None:
+        return [job for job in configured if job.active]
+    selected = [job for job in configured if job.name == only_job]
+    if not selected:
+        names = ", ".join(sorted(job.name for job in configured)) or "none"
+        raise ConfigError(f"no job named {only_job!r} is configured (jobs: {names})")
+    return selected
+
+
+def _planned_job(job_config: JobConfig, connection: Connection, waker: Waker) -> PlannedJob:
+    """Parse the job's schedule and build the job with its own logger and context."""
+    trigger = parse_schedule(
+        job_config.schedule, job_config.key("schedule"), timezone=connection.settings.scheduler.timezone
+    )
+    job_log = logging.getLogger(f"pyrotorque.job.{job_config.name}")
+    if job_config.log_level is not None:
+        job_log.setLevel(job_config.log_level)
+    context = JobContext(
+        name=job_config.name,
+        client=connection.client,
+        config=connection.config,
+        dry_run=job_config.dry_run,
+        log=job_log,
+        wake=waker,
+        wake_kind=waker.wake_kind,
+        settings=connection.settings,
+    )
+    factory = functools.partial(build_job, job_config, context)
+    job = factory()
+    waker.kinds[job_config.name] = job.kind
+    return PlannedJob(
+        name=job_config.name,
+        handler=str(job_config.handler.value),
+        schedule=str(job_config.schedule.value),
+        trigger=trigger,
+        job=job,
+        factory=factory,
+    )

@@ -8,6 +8,7 @@ running tick; the guard file's removal waits ``GUARD_STOP_GRACE`` at most.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import select
@@ -79,7 +80,7 @@ class Daemon:
                 "pyrotorque started as process #%d with %d job(s), rTorrent at %s",
                 os.getpid(),
                 len(self._started),
-                self.plan.url,
+                self.plan.shown_url,
             )
             if ready:
                 ready.ready()
@@ -128,11 +129,10 @@ class Daemon:
                 return False
 
     def _reload(self) -> None:
+        """Build and start the new configuration; whatever goes wrong, the daemon keeps running."""
         log.info("SIGHUP received, reloading the configuration")
-        try:
-            new_plan = self._planner(self.settings)
-        except ConfigError as exc:
-            log.error("Reload failed, keeping the running configuration: %s", exc)
+        new_plan = self._new_plan()
+        if new_plan is None:
             return
         old_plan = self.plan
         self._stop_jobs()
@@ -141,20 +141,53 @@ class Daemon:
         except Exception as exc:
             # A job of the new configuration could not start (a port in use, a path gone): go back to
             # fresh instances of the jobs that ran before, rather than ending the daemon.
-            log.error("Starting the reloaded jobs failed, going back to the running configuration: %s", exc)
+            log.error(
+                "Starting the reloaded jobs failed, going back to the running configuration: %s",
+                exc,
+                exc_info=not isinstance(exc, ConfigError),
+            )
             self._stop_jobs()
-            self.plan = old_plan.rebuilt()
-            self._start_jobs(self.plan)
+            self._go_back(old_plan)
             return
         self.plan = new_plan
-        log.info("Configuration reloaded: %d job(s), rTorrent at %s", len(self._started), new_plan.url)
+        log.info("Configuration reloaded: %d job(s), rTorrent at %s", len(self._started), new_plan.shown_url)
 
-    def _start_jobs(self, plan: Plan) -> None:
+    def _new_plan(self) -> Plan | None:
+        """The reloaded configuration's plan, or None (logged) when it cannot be built."""
+        try:
+            return self._planner(self.settings)
+        except ConfigError as exc:
+            log.error("Reload failed, keeping the running configuration: %s", exc)
+        except Exception:
+            # Not a configuration error we know of, so a bug: the traceback, and the daemon goes on.
+            log.exception("Reload failed, keeping the running configuration")
+        return None
+
+    def _go_back(self, old_plan: Plan) -> None:
+        """Run fresh instances of the jobs of ``old_plan``; one that cannot come back is left out (logged)."""
+        jobs = []
+        for planned in old_plan.jobs:
+            try:
+                jobs.append(dataclasses.replace(planned, job=planned.factory()))
+            except Exception:
+                log.exception("Job %s cannot be built again, left out", planned.name)
+        self.plan = dataclasses.replace(old_plan, jobs=jobs)
+        self._start_jobs(self.plan, leave_out_failed=True)
+
+    def _start_jobs(self, plan: Plan, *, leave_out_failed: bool = False) -> None:
+        """Start the plan's jobs and their scheduler; a job that fails to start raises, or is logged and
+        left out with ``leave_out_failed`` (going back after a failed reload must not end the daemon)."""
         # The worker threads, misfire grace, coalescing and max_instances come from apscheduler.* keys;
         # the package default is one worker, so ticks run one after the other as in the original.
-        scheduler = BackgroundScheduler(**plan.scheduler_options)
+        scheduler = BackgroundScheduler(**plan.scheduler_options())
         for planned in plan.jobs:
-            planned.job.start()
+            try:
+                planned.job.start()
+            except Exception as exc:
+                if not leave_out_failed:
+                    raise
+                log.error("Job %s cannot start again, left out: %s", planned.name, exc, exc_info=True)
+                continue
             self._started.append(planned)
             runner = TickRunner(planned.name, planned.job.run, planned.job.log, rerun=plan.waker)
             self._runners.append(runner)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pyrotorque.clock import SYSTEM_CLOCK, Clock, as_clock
+from pyrotorque.config.settings import GlobalSettings
 
 if TYPE_CHECKING:
     from pyrotorque.config import Config
@@ -22,6 +23,10 @@ class NoOptions:
 
 #: The kind of the queue jobs: a tree watch wakes them after loading an item for the queue to start.
 KIND_QUEUE = "queue"
+
+
+#: The default of ``JobContext.settings``: "read them from ``config``" (compared by identity).
+_FROM_CONFIG = GlobalSettings()
 
 
 def _no_wake(name: str) -> None:
@@ -38,6 +43,10 @@ class JobContext:
     A plain function given as ``clock`` still works: it is wrapped (``WallClock``) for wall time, with
     the system's monotonic time and sleep. One field rather than a second one for the new uses, so a
     test's fake clock drives everything a job does with time and no two clocks can disagree.
+
+    ``settings`` holds ``[GLOBAL]``, ``[ANNOUNCE]`` and the daemon-wide ``[TORQUE]`` values, typed; the
+    daemon builds them once and gives every job the same object. A context made without them reads
+    them from ``config`` (when there is one).
     """
 
     name: str
@@ -50,10 +59,13 @@ class JobContext:
     wake: Callable[[str], None] = _no_wake
     #: Ask for a tick now of every running job of a kind (``Job.kind``) that shares this job's rTorrent.
     wake_kind: Callable[[str], None] = _no_wake
+    settings: GlobalSettings = _FROM_CONFIG
 
     def __post_init__(self) -> None:
         # Callers of earlier releases pass a wall-time function; typed as Clock for new code.
         self.clock = as_clock(self.clock)
+        if self.settings is _FROM_CONFIG and self.config is not None:
+            self.settings = GlobalSettings.from_config(self.config)
 
 
 class Job(ABC):

@@ -19,6 +19,7 @@ from typing import Any
 
 from pyrotorque.conditions import Item, ItemQuery, announce_alias, parse_condition, parse_sort_fields
 from pyrotorque.config.options import option
+from pyrotorque.config.settings import STARTABLE_BASE_KEY
 from pyrotorque.errors import ConditionError, FaultError
 from pyrotorque.jobs.base import KIND_QUEUE, Job, JobContext
 
@@ -26,8 +27,6 @@ from pyrotorque.jobs.base import KIND_QUEUE, Job, JobContext
 #: items (the original's definition), a started item still in its hash check holds its slot: checking
 #: existing data can take minutes, and the original started another item on every tick meanwhile.
 DOWNLOADING_BASE = "is_complete=0 [ is_active=1 OR [ is_started=1 is_hashing=1 ] ]"
-#: Used when ``[TORQUE] queue_startable_base`` is missing (it is in the package defaults).
-STARTABLE_BASE = "is_open=no is_active=no is_complete=no"
 #: The view both queries read; every item is in it.
 VIEW = "main"
 
@@ -104,7 +103,7 @@ class QueueManager(Job):
         if options.downloading.strip():
             downloading_text += f" [ {options.downloading} ]"
         downloading = parse_condition(downloading_text)
-        aliases = context.config.announce_aliases()
+        aliases = context.settings.announce_aliases
         self.aliases = aliases
         self.startable_query = ItemQuery(startable, options.sort_fields, aliases)
         self.downloading_query = ItemQuery(downloading, aliases=aliases)
@@ -112,14 +111,11 @@ class QueueManager(Job):
 
     @staticmethod
     def _startable_base(context: JobContext) -> str:
-        """``[TORQUE] queue_startable_base``, checked; a bad one names its file and line."""
-        setting = context.config.torque.get("queue_startable_base")
-        if setting is None:
-            return STARTABLE_BASE
-        text = str(setting.value)
-        if problem := _condition_problem(text):
-            raise setting.error(problem, "queue_startable_base")
-        return text if text.strip() else STARTABLE_BASE
+        """``[TORQUE] queue_startable_base`` from the settings, checked; a bad one names its file and line."""
+        setting = context.settings.queue_startable_base
+        if problem := _condition_problem(setting.value):
+            raise setting.error(problem, STARTABLE_BASE_KEY)
+        return setting.value
 
     def start(self) -> None:
         """Log the conditions in canonical form, so users see how their text was read."""

@@ -69,7 +69,7 @@ def parse_url(text: str) -> Endpoint:
 
     parts = urlsplit(raw)
     # From here on, messages show the URL with its password masked.
-    raw = _masked(raw)
+    raw = masked_url(raw)
     scheme = parts.scheme.lower()
     if not scheme or "://" not in raw:
         raise ConfigError(f"not an rTorrent URL or absolute socket path: {raw!r}")
@@ -184,7 +184,8 @@ def _refuse_unknown_keys(raw: str, options: list[tuple[str, str]]) -> None:
         raise ConfigError(f"unknown option {', '.join(unknown)} in rTorrent URL {raw!r} (known: rpc, verify)")
 
 
-def _masked(raw: str) -> str:
+def masked_url(raw: str) -> str:
+    """The URL with the password of its ``user:password@`` part shown as ``***``; anything else as is."""
     scheme, sep, rest = raw.partition("://")
     authority, slash, tail = rest.partition("/")
     userinfo, at, hostport = authority.rpartition("@")

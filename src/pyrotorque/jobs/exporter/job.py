@@ -100,7 +100,7 @@ class RtorrentExporter(Job):
         groups = build_groups(
             options.jobs,
             options.prefix,
-            aliases=self.context.config.announce_aliases(),
+            aliases=self.context.settings.announce_aliases,
             item_stats=options.item_stats,
             item_labels=options.item_labels,
             log=self.log,

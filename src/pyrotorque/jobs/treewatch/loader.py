@@ -120,7 +120,7 @@ class MetafileLoader:
         if not self.commands:
             return []
         namespace = template_namespace(
-            metafile, candidate.path, candidate.root, self.roots, self.context.config.announce_aliases()
+            metafile, candidate.path, candidate.root, self.roots, self.context.settings.announce_aliases
         )
         rendered = []
         for command in self.commands:
