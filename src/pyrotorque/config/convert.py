@@ -7,7 +7,9 @@ booleans (``is_open=no``) and the ``verify=`` option of rTorrent URLs all read b
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,17 +47,30 @@ def parse_bool(text: str) -> bool:
 
 
 def parse_int(text: str) -> int:
-    """Decimal integer, sign allowed; BadValue otherwise."""
+    """Decimal integer, sign allowed; BadValue otherwise (a number too long for Python's int too)."""
     if not _INT_RE.fullmatch(text.strip()):
         raise BadValue(f"expected an integer, got {text!r}")
-    return int(text.strip())
+    return _int_of_digits(text.strip())
+
+
+def _int_of_digits(digits: str) -> int:
+    try:
+        return int(digits)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        limit = sys.get_int_max_str_digits()
+        raise BadValue(
+            f"expected an integer of at most {limit} digits, got {len(digits)} characters"
+        ) from None
 
 
 def parse_float(text: str) -> float:
-    """Decimal number (no nan/inf); BadValue otherwise."""
+    """Decimal number (no nan/inf, none too large for a float); BadValue otherwise."""
     if not _FLOAT_RE.fullmatch(text.strip()):
         raise BadValue(f"expected a number, got {text!r}")
-    return float(text.strip())
+    value = float(text.strip())
+    if not math.isfinite(value):
+        raise BadValue(f"expected a number, got one too large for a float ({len(text.strip())} characters)")
+    return value
 
 
 def parse_path(text: str) -> Path:

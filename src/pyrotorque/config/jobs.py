@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pyrotorque.bunch import Bunch
-from pyrotorque.config.convert import FALSE_WORDS, TRUE_WORDS, BadValue, parse_bool
+from pyrotorque.config.convert import FALSE_WORDS, TRUE_WORDS, BadValue, parse_bool, parse_int
 from pyrotorque.config.ini import Setting
 from pyrotorque.config.loader import Config
 from pyrotorque.errors import ConfigError
@@ -135,9 +135,12 @@ _LEGACY_FALSE = FALSE_WORDS - _PYROCORE_STRINGS
 
 
 def legacy_value(text: str) -> int | bool | str:
-    """Convert a value as pyrocore did: digits-only -> int, then truth words -> bool, else str."""
+    """Convert a value as pyrocore did: digits-only -> int, then truth words -> bool, else str.
+
+    BadValue for more digits than Python's int takes (pyrocore's Python 2 had no such limit).
+    """
     if text.isascii() and text.isdigit():
-        return int(text)
+        return parse_int(text)
     if text.lower() in _LEGACY_TRUE:
         return True
     if text.lower() in _LEGACY_FALSE:
@@ -145,9 +148,16 @@ def legacy_value(text: str) -> int | bool | str:
     return text
 
 
+def _legacy_setting(job: JobConfig, param: str, setting: Setting) -> int | bool | str:
+    try:
+        return legacy_value(setting.value)
+    except BadValue as exc:
+        raise setting.error(str(exc), job.key(param)) from None
+
+
 def legacy_params(job: JobConfig) -> Bunch:
     """The ``Bunch`` a job class written for pyrocore receives as its single constructor argument."""
-    params = Bunch({param: legacy_value(setting.value) for param, setting in job.params.items()})
+    params = Bunch({param: _legacy_setting(job, param, setting) for param, setting in job.params.items()})
     params.handler = job.handler.value
     if job.log_level is not None:
         params.log_level = job.log_level

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -93,40 +94,71 @@ def load_config(
 ) -> Config:
     """Read the package defaults, ``config.ini``, ``torque.ini``, extra files and ``-D`` overrides."""
     directory = resolve_config_dir(config_dir, os.environ if environ is None else environ)
-    overlay = Overlay({"config_dir": str(directory)})
-    files: list[str] = []
-
-    def add(origin: str, text: str) -> None:
-        log.debug("Loading configuration from %s", origin)
-        overlay.add(parse_ini(text, origin))
-        files.append(origin)
-
+    loading = _Loading(Overlay({"config_dir": str(directory)}))
     for origin, text in _package_files():
-        add(origin, text)
-
-    config_ini = directory / "config.ini"
-    if config_ini.is_file():
-        add(str(config_ini), _read_text(config_ini))
-    else:
-        log.warning("Configuration file %s not found, using the package defaults", config_ini)
-
-    torque_ini = directory / "torque.ini"
-    if torque_ini.is_file():
-        add(str(torque_ini), _read_text(torque_ini))
-
+        loading.add(origin, text)
+    loading.add_user_files(directory)
     for name in extra_files:
-        path = Path(name).expanduser()
-        path = path if path.is_absolute() else directory / path
-        if not path.is_file():
-            # Unlike the original (which skipped it silently), a file named explicitly must exist.
-            raise ConfigError("configuration file given with --config-file does not exist", path=path)
-        add(str(path), _read_text(path))
-
+        loading.add_file(_extra_file(directory, name))
     for define in defines:
         key, value = parse_define(define)
-        overlay.set("global", key, Setting(expand_home(value), DEFINE_ORIGIN))
+        loading.overlay.set("global", key, Setting(expand_home(value), DEFINE_ORIGIN))
+    return Config(config_dir=directory, sections=_copy(loading.overlay.final), files=loading.files)
 
-    return Config(config_dir=directory, sections=_copy(overlay.final), files=files)
+
+@dataclass
+class _Loading:
+    """The overlay being built and the files read into it so far."""
+
+    overlay: Overlay
+    files: list[str] = field(default_factory=list)
+
+    def add(self, origin: str, text: str) -> None:
+        log.debug("Loading configuration from %s", origin)
+        self.overlay.add(parse_ini(text, origin))
+        self.files.append(origin)
+
+    def add_file(self, path: Path) -> None:
+        self.add(str(path), _read_text(path))
+
+    def add_user_files(self, directory: Path) -> None:
+        """``config.ini`` (a warning when missing) and ``torque.ini`` (skipped when missing)."""
+        config_ini = directory / "config.ini"
+        if _is_present(config_ini):
+            self.add_file(config_ini)
+        else:
+            log.warning("Configuration file %s not found, using the package defaults", config_ini)
+        torque_ini = directory / "torque.ini"
+        if _is_present(torque_ini):
+            self.add_file(torque_ini)
+
+
+def _is_present(path: Path) -> bool:
+    """Whether an optional configuration file exists; ConfigError if it exists but is no file to read.
+
+    A directory in its place used to count as missing, so a reload quietly dropped every job.
+    """
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file: {exc.strerror or exc}", path=path) from exc
+    if stat.S_ISDIR(mode):
+        raise ConfigError("configuration file is a directory", path=path)
+    if not stat.S_ISREG(mode):
+        raise ConfigError("configuration file is not a regular file", path=path)
+    return True
+
+
+def _extra_file(directory: Path, name: str) -> Path:
+    """A ``--config-file`` path (relative to the configuration directory); it must exist."""
+    path = Path(name).expanduser()
+    path = path if path.is_absolute() else directory / path
+    # Unlike the original (which skipped it silently), a file named explicitly must exist.
+    if not _is_present(path):
+        raise ConfigError("configuration file given with --config-file does not exist", path=path)
+    return path
 
 
 def _copy(sections: Sections) -> Sections:

@@ -97,6 +97,14 @@ def _convert(annotation: Any, text: str, meta: dataclasses.Field[Any]) -> Any:
     return _convert_scalar(annotation, text, meta)
 
 
+def input_problem(exc: ValueError | OSError) -> str:
+    """What a value did to a conversion or check that raised instead of reporting (e.g. a path too long
+    for the file system, more digits than Python's int takes), as the reason of a config error."""
+    if isinstance(exc, OSError):
+        return f"cannot be used: {exc.strerror or exc}"
+    return f"cannot be used: {str(exc).split(';')[0]}"
+
+
 def _run_check(value: Any, meta: dataclasses.Field[Any]) -> None:
     check = meta.metadata.get("check")
     if check is not None and (problem := check(value)):
@@ -127,6 +135,8 @@ def build_options(options_cls: type[T], job: JobConfig) -> T:
                 _run_check(values[name], meta)
         except BadValue as exc:
             raise setting.error(str(exc), key) from None
+        except (ValueError, OSError) as exc:
+            raise setting.error(input_problem(exc), key) from exc
 
     for name, collected in dict_values.items():
         values[name] = dict(sorted(collected.items()))
@@ -159,10 +169,11 @@ def _run_check_at(
     """Run a dict field's whole-value check, blaming its first key."""
     try:
         _run_check(value, meta)
-    except BadValue as exc:
+    except (ValueError, OSError) as exc:
         first = sorted(collected)[0]
         setting: Setting = job.params[f"{name}.{first}"]
-        raise setting.error(str(exc), job.key(f"{name}.*")) from None
+        message = str(exc) if isinstance(exc, BadValue) else input_problem(exc)
+        raise setting.error(message, job.key(f"{name}.*")) from None
 
 
 def _unknown_key_message(
