@@ -22,7 +22,8 @@ USERJOBS = Path(__file__).resolve().parents[1] / "data" / "userjobs"
 @pytest.fixture
 def land(tmp_path: Path, rtorrent: RtorrentSandbox) -> Iterator[Daemonland]:
     place = Daemonland(tmp_path, rtorrent.url)
-    place.env["PYTHONPATH"] = str(USERJOBS)
+    # In front of the caller's path, so the daemon runs the pyrotorque under test, not an installed one.
+    place.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(USERJOBS), os.environ.get("PYTHONPATH")]))
     yield place
     place.run("--stop")
     place.kill_leftover()

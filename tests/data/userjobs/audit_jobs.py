@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from pyrotorque.config import option
 from pyrotorque.jobs.base import Job
 
 
@@ -91,3 +92,26 @@ class WrittenForPyrocore:
         with open(self.config.journal, "w", encoding="utf-8") as stream:
             json.dump(dump, stream)
         self.log.info("legacy job %s ran", self.config.job_name)
+
+
+def _check_mood(mood: str) -> str | None:
+    """An option check with a bug that only a certain value reaches."""
+    if mood == "explode":
+        raise RuntimeError("bug in the option check")
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class TouchyOptions:
+    """One key whose check has a bug."""
+
+    mood: str = option("calm", check=_check_mood)
+
+
+class Touchy(Job):
+    """A job whose options' check fails with an unexpected exception for ``mood = explode``."""
+
+    Options = TouchyOptions
+
+    def run(self) -> None:
+        """Nothing to do."""
