@@ -40,7 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Background job daemon for rTorrent: queue, tree watch, statistics, metrics.",
         add_help=False,
     )
-    general = parser.add_argument_group("general")
+    _add_general_options(parser.add_argument_group("general"))
+    _add_configuration_options(parser.add_argument_group("configuration"))
+    _add_process_options(parser.add_argument_group("process control"))
+    _add_tool_options(parser.add_argument_group("tools"))
+    return parser
+
+
+def _add_general_options(general: argparse._ArgumentGroup) -> None:
     general.add_argument("-h", "--help", action="help", help="show this help and exit")
     general.add_argument("--version", action="store_true", help="show the version and exit")
     general.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
@@ -50,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--cron", action="store_true", help="cron mode: log to <config dir>/log/torque.log, quiet if running"
     )
 
-    config = parser.add_argument_group("configuration")
+
+def _add_configuration_options(config: argparse._ArgumentGroup) -> None:
     config.add_argument(
         "--config-dir", type=Path, metavar="DIR", help="default: $PYRO_CONFIG_DIR or ~/.pyroscope"
     )
@@ -67,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--url", metavar="URL", help="rTorrent's SCGI/HTTP URL (overrides the configuration)")
     config.add_argument("-n", "--dry-run", action="store_true", help="advise jobs not to change anything")
 
-    process = parser.add_argument_group("process control")
+
+def _add_process_options(process: argparse._ArgumentGroup) -> None:
     process.add_argument(
         "--fg", "--no-fork", dest="foreground", action="store_true", help="stay in the foreground"
     )
@@ -81,13 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--guard-file", type=Path, metavar="PATH", help="default: <config dir>/run/pyrotorque (not with --fg)"
     )
 
-    tools = parser.add_argument_group("tools")
+
+def _add_tool_options(tools: argparse._ArgumentGroup) -> None:
     tools.add_argument("--run-once", metavar="JOB", help="run one tick of JOB in the foreground, then exit")
     tools.add_argument("--check", action="store_true", help="validate, connect, list jobs and next runs")
     tools.add_argument("--match", metavar="COND", help="print 'HASH NAME' of the items matching COND")
     tools.add_argument("--view", default="main", help="view for --match (default: main)")
     tools.add_argument("--sort", default="", metavar="FIELDS", help="sort fields for --match")
-    return parser
 
 
 def _settings(args: argparse.Namespace) -> daemon.Settings:
@@ -232,6 +241,10 @@ def run(args: argparse.Namespace) -> int:
     return _start(args, settings)
 
 
+#: Options that each ask for something else than a start; at most one may be given.
+_EXCLUSIVE = ("status", "stop", "restart", "check", "run_once", "match")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pyrotorque`` console script."""
     parser = build_parser()
@@ -240,14 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = Path(pyrotorque.__file__).parent
         _say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {platform.python_version()}")
         return EXIT_OK
-    if args.quiet and (args.verbose or args.debug):
-        parser.error("-q cannot be combined with -v or --debug")
-    exclusive = [
-        name for name in ("status", "stop", "restart", "check", "run_once", "match") if getattr(args, name)
-    ]
-    if len(exclusive) > 1:
-        parser.error("choose one of " + ", ".join("--" + name.replace("_", "-") for name in exclusive))
-
+    exclusive = _check_combinations(parser, args)
     settings = _settings(args)
     starting = not exclusive or args.restart
     to_file = args.cron or (starting and not args.foreground)
@@ -257,7 +263,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except OSError as exc:
         return _fail(args, EXIT_IOERR, f"cannot open the log file {settings.log_path}: {exc.strerror}")
+    return _run_mapping_errors(args)
 
+
+def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The exclusive options given; a usage error (exit 2) for options that cannot go together."""
+    if args.quiet and (args.verbose or args.debug):
+        parser.error("-q cannot be combined with -v or --debug")
+    exclusive = [name for name in _EXCLUSIVE if getattr(args, name)]
+    if len(exclusive) > 1:
+        parser.error("choose one of " + ", ".join("--" + name.replace("_", "-") for name in exclusive))
+    return exclusive
+
+
+def _run_mapping_errors(args: argparse.Namespace) -> int:
+    """``run(args)``, with every error turned into its exit code and one line on stderr (docs/cli.md)."""
     try:
         return run(args)
     except AlreadyRunning as exc:

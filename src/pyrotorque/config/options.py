@@ -142,6 +142,17 @@ def build_options(options_cls: type[T], job: JobConfig) -> T:
         values[name] = dict(sorted(collected.items()))
         _run_check_at(values[name], fields[name], job, name, collected)
 
+    _refuse_missing(job, fields, values)
+    try:
+        return options_cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise job.handler.error(f"invalid options for job {job.name!r}: {exc}", job.key("handler")) from exc
+
+
+def _refuse_missing(
+    job: JobConfig, fields: dict[str, dataclasses.Field[Any]], values: dict[str, Any]
+) -> None:
+    """ConfigError naming every option without a default that the job's keys do not set."""
     missing = [
         name
         for name, meta in fields.items()
@@ -157,10 +168,6 @@ def build_options(options_cls: type[T], job: JobConfig) -> T:
             path=job.handler.path,
             line=job.handler.line,
         )
-    try:
-        return options_cls(**values)
-    except (TypeError, ValueError) as exc:
-        raise job.handler.error(f"invalid options for job {job.name!r}: {exc}", job.key("handler")) from exc
 
 
 def _run_check_at(
