@@ -5,10 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?= 0
+SOAK_MINUTES ?= 10
+SOAK_LINE ?= 0.9.8
 # Which real rTorrent lines the integration tests run against (see docs/compatibility.md).
 RTORRENT_LINES ?= 0.9.8,0.16
 
-.PHONY: all venv rtorrent sid-root test test-unit test-098 test-016 lint typecheck bench demo clean
+.PHONY: all venv rtorrent sid-root test test-unit test-098 test-016 lint typecheck bench demo soak clean
 
 all: test
 
@@ -41,7 +43,7 @@ test-016: venv sid-root
 	$(PY) -m pytest tests/integration --rtorrent-lines=0.16
 
 lint: venv
-	$(VENV)/bin/ruff check src tests bench sandbox demo
+	$(VENV)/bin/ruff check src tests bench sandbox demo soak
 
 typecheck: venv
 	$(VENV)/bin/mypy
@@ -51,6 +53,10 @@ bench: venv rtorrent sid-root
 
 demo: venv rtorrent
 	$(PY) -m demo --seconds $(DEMO_SECONDS)
+
+# Not part of CI: a long run against a failing rTorrent (docs/reliability.md has the figures).
+soak: venv rtorrent sid-root
+	$(PY) -m soak --minutes $(SOAK_MINUTES) --line $(SOAK_LINE)
 
 clean:
 	rm -rf $(VENV) .cache build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -181,6 +181,7 @@ class RtorrentSandbox:
         *,
         sid_root: Path = SID_ROOT,
         include_dir: Path | None = RC_INCLUDE_DIR,
+        xmlrpc_size_limit: str | None = "16M",
     ) -> None:
         if line not in LINES:
             raise ValueError(f"unknown rTorrent line {line!r}; expected one of {', '.join(LINES)}")
@@ -189,6 +190,8 @@ class RtorrentSandbox:
         self.extra_rc = tuple(extra_rc)
         self.sid_root = Path(sid_root)
         self.include_dir = include_dir
+        #: ``network.xmlrpc.size_limit.set`` in the rc file; None leaves rTorrent's default (512 KiB).
+        self.xmlrpc_size_limit = xmlrpc_size_limit
         self.port: int | None = None
         self.version = ""
         self._directory: Path | None = None
@@ -517,9 +520,13 @@ class RtorrentSandbox:
             f"directory.default.set = {where}/download/",
             f"system.cwd.set = {where}/",
             f"network.scgi.open_local = {where}/rpc.socket",
-            "network.xmlrpc.size_limit.set = 16M",
             "network.bind_address.set = 127.0.0.1",
             "network.local_address.set = 127.0.0.1",
+            *(
+                [f"network.xmlrpc.size_limit.set = {self.xmlrpc_size_limit}"]
+                if self.xmlrpc_size_limit
+                else []
+            ),
             f"network.port_range.set = {self.port}-{self.port}",
             "network.port_random.set = no",
             "dht.mode.set = disable",
@@ -646,9 +653,14 @@ class SandboxFactory:
         self._make_root = make_root
         self._made: list[RtorrentSandbox] = []
 
-    def __call__(self, extra_rc: Sequence[str] = (), *, start: bool = True) -> RtorrentSandbox:
-        """A new sandbox with ``extra_rc`` lines; started unless ``start`` is False."""
-        sandbox = RtorrentSandbox(self._make_root(), self.line, extra_rc)
+    def __call__(
+        self, extra_rc: Sequence[str] = (), *, start: bool = True, xmlrpc_size_limit: str | None = "16M"
+    ) -> RtorrentSandbox:
+        """A new sandbox with ``extra_rc`` lines; started unless ``start`` is False.
+
+        ``xmlrpc_size_limit=None`` leaves out the rc line, as a user's rtorrent.rc often does.
+        """
+        sandbox = RtorrentSandbox(self._make_root(), self.line, extra_rc, xmlrpc_size_limit=xmlrpc_size_limit)
         self._made.append(sandbox)
         return sandbox.start() if start else sandbox
 

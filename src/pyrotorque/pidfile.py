@@ -12,6 +12,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,20 @@ def _parse_pid(text: str) -> int:
     return int(text) if text.isdigit() else 0
 
 
+#: How long a reader waits for a starting daemon to write its pid (it does so right after forking).
+_STARTING_WAIT = 2.0
+
+
+def _pid_of_holder(fd: int) -> int:
+    """The pid in a locked pid file; an empty file means a daemon is detaching, so wait for it briefly."""
+    deadline = time.monotonic() + _STARTING_WAIT
+    while True:
+        pid = _parse_pid(os.pread(fd, 64, 0).decode("ascii", "replace"))
+        if pid or time.monotonic() > deadline:
+            return pid
+        time.sleep(0.01)
+
+
 def probe(path: Path) -> PidStatus:
     """Check the pid file without disturbing a daemon that holds it."""
     try:
@@ -51,7 +66,7 @@ def probe(path: Path) -> PidStatus:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError as exc:
             if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
-                return PidStatus(running=True, pid=pid, exists=True)
+                return PidStatus(running=True, pid=pid or _pid_of_holder(fd), exists=True)
             raise DaemonError(f"cannot lock pid file {path}: {exc.strerror}") from exc
         return PidStatus(running=False, pid=pid, exists=True)
     finally:
@@ -70,8 +85,12 @@ class PidFile:
         """True while this object holds the lock."""
         return self._fd is not None
 
-    def acquire(self) -> None:
-        """Lock the pid file and write our pid; DaemonError if another daemon holds it."""
+    def acquire(self, *, write: bool = True) -> None:
+        """Lock the pid file and write our pid; DaemonError if another daemon holds it.
+
+        With ``write=False`` the file is only emptied: a launcher that is about to fork leaves the pid
+        to the daemon (``write_pid``), so nobody ever reads a pid that is not the daemon's.
+        """
         if self._fd is not None:
             return
         try:
@@ -82,18 +101,22 @@ class PidFile:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
-            pid = _parse_pid(os.pread(fd, 64, 0).decode("ascii", "replace"))
+            held = exc.errno in (errno.EWOULDBLOCK, errno.EACCES)
+            pid = _pid_of_holder(fd) if held else 0
             os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
+            if held:
                 raise AlreadyRunning(f"pyrotorque is already running as process #{pid}") from exc
             raise DaemonError(f"cannot lock pid file {self.path}: {exc.strerror}") from exc
         if not self._still_linked(fd):
             # A daemon that was exiting removed the file between our open() and flock(): start over.
             os.close(fd)
-            self.acquire()
+            self.acquire(write=write)
             return
         self._fd = fd
-        self.write_pid()
+        if write:
+            self.write_pid()
+        else:
+            os.ftruncate(fd, 0)  # a stale daemon's pid must not be read as ours meanwhile
 
     def _still_linked(self, fd: int) -> bool:
         """True if ``fd`` is still the file at our path."""

@@ -21,7 +21,7 @@ from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions, split_roots
 from pyrotorque.jobs.treewatch import loader as loader_module
 from pyrotorque.jobs.treewatch.scanner import FileStamp, Outcome, SeenFiles, walk_metafiles
-from pyrotorque.jobs.treewatch.state import read_state, state_path
+from pyrotorque.jobs.treewatch.state import backup_path, read_state, state_path
 from pyrotorque.metafile import parse_metafile
 from pyrotorque.rtorrent.client import ServerInfo
 from pyrotorque.rtorrent.limits import request_cap
@@ -554,12 +554,13 @@ def test_first_start_records_existing_files_without_loading(
     assert "first start" not in caplog.text
 
 
-def test_corrupt_state_is_a_warning_and_treated_as_missing(
+def test_corrupt_state_without_a_usable_copy_is_a_warning_and_treated_as_missing(
     tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
 ) -> None:
     harness = Harness(tmp_path, fake)
     state_file = state_path(tmp_path, "treewatch")
     state_file.write_bytes(b'{"format": "pyrotorque-treewatch-state", "version": 1, "roots": [')
+    backup_path(state_file).unlink()
     path = harness.write("kept.torrent", make_metafile("kept").data)
     with caplog.at_level(logging.INFO, logger=LOGGER):
         harness.restart().run()

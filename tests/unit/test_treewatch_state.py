@@ -12,6 +12,7 @@ from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, Outcome, See
 from pyrotorque.jobs.treewatch.state import (
     StateError,
     WatchState,
+    backup_path,
     encode_state,
     read_state,
     state_path,
@@ -41,7 +42,9 @@ def test_state_round_trips_odd_names(tmp_path: Path) -> None:
     back = read_state(path)
     assert back == state
     assert back is not None and {os.fsencode(p) for p in back.files} == {os.fsencode(p) for p in files}
-    assert [p.name for p in tmp_path.joinpath("run").iterdir()] == [path.name]  # no temporary left
+    # The same save twice (the copy outlives damage to one file), and no temporary left behind.
+    assert sorted(p.name for p in tmp_path.joinpath("run").iterdir()) == [path.name, backup_path(path).name]
+    assert backup_path(path).read_bytes() == path.read_bytes()
 
 
 def test_missing_state_is_none_and_damaged_state_is_an_error(tmp_path: Path) -> None:

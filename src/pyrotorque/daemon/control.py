@@ -97,7 +97,7 @@ def start(settings: Settings, plan: Plan) -> StartResult:
     """
     check_may_start(settings)
     pid_file = PidFile(settings.pid_path)
-    pid_file.acquire()
+    pid_file.acquire(write=settings.foreground)  # a detaching daemon writes its own pid after forking
     daemon = Daemon(settings, plan, pid_file)
     if settings.foreground:
         return daemon.serve(ready=None)

@@ -4,12 +4,13 @@ Protocol choice (never guessed from errors):
 
 - ``protocol="xml"|"json"`` or ``?rpc=xml|json`` in the URL forces it; calls then need no detection.
 - Otherwise the first call runs a detection: one XML-RPC ``system.multicall`` of
-  ``system.client_version``, ``system.library_version``, ``system.listMethods`` and
-  ``network.rpc.use_jsonrpc``. JSON-RPC is used exactly when ``network.rpc.use_jsonrpc`` is among the
-  listed methods (rTorrent 0.16 and later) and answers true (it can be switched off in rtorrent.rc);
-  otherwise XML-RPC. On 0.9.8 the last entry is an unknown method and its fault is ignored because the
-  method list already says it is absent. Detection always speaks XML-RPC because ``system.listMethods``
-  and ``system.multicall`` exist only on rTorrent's XML-RPC side (0.16's JSON-RPC has neither).
+  ``system.client_version``, ``system.library_version``, ``system.listMethods``,
+  ``network.rpc.use_jsonrpc`` and ``network.xmlrpc.size_limit`` (for the request cap). JSON-RPC is
+  used exactly when ``network.rpc.use_jsonrpc`` is among the listed methods (rTorrent 0.16 and
+  later) and answers true (it can be switched off in rtorrent.rc); otherwise XML-RPC. On 0.9.8 that
+  entry is an unknown method and its fault is ignored because the method list already says it is
+  absent. Detection always speaks XML-RPC because ``system.listMethods`` and ``system.multicall``
+  exist only on rTorrent's XML-RPC side (0.16's JSON-RPC has neither).
 
 The detected ``ServerInfo`` is kept until a transport or protocol error, so a restarted (or upgraded)
 rTorrent is detected afresh. Every call opens its own connection; the client is safe to share
@@ -47,13 +48,19 @@ Protocol = Literal["xml", "json"]
 
 # Present in listMethods from rTorrent 0.16 on; its value says whether JSON-RPC is switched on.
 JSONRPC_SWITCH = "network.rpc.use_jsonrpc"
+# How large an XML-RPC request may be (512 KiB unless rtorrent.rc raises it); both lines have it.
+XMLRPC_SIZE_LIMIT = "network.xmlrpc.size_limit"
 
 _DETECTION_CALLS: tuple[Call, ...] = (
     ("system.client_version", ("",)),
     ("system.library_version", ("",)),
     ("system.listMethods", ()),
     (JSONRPC_SWITCH, ("",)),
+    (XMLRPC_SIZE_LIMIT, ("",)),
 )
+
+#: rTorrent's fault for an XML-RPC request above ``network.xmlrpc.size_limit`` (both lines, code -503).
+_TOO_LARGE_FAULT = re.compile(r"request too large\.\s*max allowed is (\d+)", re.IGNORECASE)
 
 #: Commands renamed between rTorrent lines: the old name -> the name later lines know. A call uses the
 #: new name only when the server's method list lacks the old one and has the new one, so the table never
@@ -77,6 +84,7 @@ class ServerInfo:
     methods: frozenset[str]
     protocol: Protocol
     client_version_text: str = ""  # the version exactly as reported, e.g. "0.9.8" or "0.9.8-PS-1.1"
+    xmlrpc_size_limit: int | None = None  # network.xmlrpc.size_limit; None when it could not be read
 
     def has(self, method: str) -> bool:
         """Whether rTorrent lists ``method``."""
@@ -85,7 +93,7 @@ class ServerInfo:
     @property
     def request_cap(self) -> int:
         """The largest request body this rTorrent accepts (with a margin; see ``rtorrent.limits``)."""
-        return request_cap(self.client_version)
+        return request_cap(self.client_version, self.xmlrpc_size_limit if self.protocol == "xml" else None)
 
     def command(self, method: str) -> str:
         """The name to send for ``method`` on this server (see ``RENAMED_COMMANDS``)."""
@@ -152,7 +160,7 @@ class RtorrentClient:
         self._info = None
 
     def _detect(self) -> ServerInfo:
-        version, library, methods, json_switch = self._multicall_with(XMLRPC, _DETECTION_CALLS)
+        version, library, methods, json_switch, size_limit = self._multicall_with(XMLRPC, _DETECTION_CALLS)
         for answer in (version, library, methods):
             if isinstance(answer, FaultError):
                 raise answer
@@ -167,6 +175,7 @@ class RtorrentClient:
             methods=method_names,
             protocol=self.forced_protocol or detected,
             client_version_text=str(version),
+            xmlrpc_size_limit=size_limit if isinstance(size_limit, int) and size_limit > 0 else None,
         )
         LOG.debug(
             "rTorrent %s (libtorrent %s) at %s: %d methods, using %s-RPC%s",
@@ -201,13 +210,13 @@ class RtorrentClient:
         body = self._encode(lambda: codec.encode_call(method, params), method)
         self._check_size(body, method)
         data = self._exchange(body, codec.content_type)
-        return self._decode(lambda: codec.decode_response(data, method))
+        return self._decode(lambda: codec.decode_response(data, method), body, method)
 
     def multicall(self, calls: Iterable[tuple[str, Sequence[Any]]]) -> list[Any | FaultError]:
         """Run several calls in one request; a failed entry comes back as a ``FaultError`` value.
 
-        Calls that would make a request above ``MULTICALL_REQUEST_LIMIT`` go out in several requests,
-        in order; the answers come back as one list.
+        Calls that would make a request above ``MULTICALL_REQUEST_LIMIT``, or above what the server
+        accepts, go out in several requests, in order; the answers come back as one list.
         """
         batch: list[Call] = [(method, tuple(params)) for method, params in calls]
         if not batch:
@@ -227,12 +236,19 @@ class RtorrentClient:
 
     def _multicall_with(self, codec: Codec, batch: Sequence[Call]) -> list[Any | FaultError]:
         body = self._encode(lambda: codec.encode_multicall(batch), "system.multicall")
-        if len(body) > MULTICALL_REQUEST_LIMIT and len(batch) > 1:
+        if len(batch) > 1 and len(body) > self._multicall_limit(len(body)):
             half = len(batch) // 2
             return self._multicall_with(codec, batch[:half]) + self._multicall_with(codec, batch[half:])
-        self._check_size(body, batch[0][0] if len(batch) == 1 else "system.multicall")
+        method = batch[0][0] if len(batch) == 1 else "system.multicall"
+        self._check_size(body, method)
         data = self._exchange(body, codec.content_type)
-        results = self._decode(lambda: codec.decode_multicall(data, batch))
+        try:
+            results = self._decode(lambda: codec.decode_multicall(data, batch), body, method)
+        except RequestTooLarge:
+            # Refused before any call ran, so sending it again is safe: split to the limit just read.
+            if len(batch) > 1 and self.server_info().request_cap < len(body):
+                return self._multicall_with(codec, batch)
+            raise
         if not isinstance(results, list) or len(results) != len(batch):
             self.forget_server()
             raise ProtocolError(f"multicall of {len(batch)} calls got a mismatched answer ({self.url})")
@@ -246,11 +262,19 @@ class RtorrentClient:
         except Exception as exc:  # e.g. a parameter type the codec cannot represent
             raise ProtocolError(f"cannot encode the call of {method}: {exc!r} ({self.url})") from exc
 
+    def _multicall_limit(self, size: int) -> int:
+        """Above this many bytes a multicall is split; the server is asked only about a large body."""
+        info = self._info
+        if info is None and size <= ALWAYS_ACCEPTED:  # fits any rTorrent at its defaults (detection too)
+            return MULTICALL_REQUEST_LIMIT
+        return min(MULTICALL_REQUEST_LIMIT, (info or self.server_info()).request_cap)
+
     def _check_size(self, body: bytes, method: str) -> None:
-        """Refuse a body the server would drop; only a large one needs the server's version."""
-        if len(body) <= ALWAYS_ACCEPTED:
+        """Refuse a body the server would drop; only a large one needs the server detected."""
+        info = self._info
+        if info is None and len(body) <= ALWAYS_ACCEPTED:
             return
-        limit = self.server_info().request_cap
+        limit = (info or self.server_info()).request_cap
         if len(body) > limit:
             raise RequestTooLarge(method, len(body), limit, self.url)
 
@@ -273,9 +297,16 @@ class RtorrentClient:
         self.stats.record(len(body), len(data), time.perf_counter() - started)
         return data
 
-    def _decode(self, decode: Callable[[], Any]) -> Any:
+    def _decode(self, decode: Callable[[], Any], body: bytes, method: str) -> Any:
         try:
             return decode()
+        except FaultError as exc:
+            too_large = _TOO_LARGE_FAULT.search(exc.message)
+            if too_large is None:
+                raise
+            # The limit was lowered since detection (or could not be read): read it again next time.
+            self.forget_server()
+            raise RequestTooLarge(method, len(body), int(too_large.group(1)), self.url) from exc
         except ProtocolError:
             # A garbage answer may mean a different rTorrent now answers on this socket.
             self.forget_server()

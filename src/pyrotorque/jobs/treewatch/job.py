@@ -181,7 +181,8 @@ class TreeWatch(Job):
             settling_paths = {c.path for c in settling}
             ready = [c for c in fresh if c.path not in settling_paths] + self.pending.candidates()
             for candidate in settling:
-                self.pending.add(candidate)
+                if candidate.stamp.size:  # an empty placeholder waits for its final write or a later scan
+                    self.pending.add(candidate)
             self.log.debug(
                 "Scanned %d metafile(s) below %s in %.0f ms: %d new, %d still being written, %d pending",
                 len(found),
@@ -206,7 +207,8 @@ class TreeWatch(Job):
         found: list[Candidate] = []
         for top in tops:
             top_errors: list[OSError] = []
-            top_found = list(walk_metafiles(root or top, top_errors.append, top=top))
+            # Empty files too: one left empty past the settle time is reported (once) by the loader.
+            top_found = list(walk_metafiles(root or top, top_errors.append, top=top, include_empty=True))
             if root is None:
                 self.state.reconcile_root(top, top_found, clean=not top_errors)
             found.extend(top_found)

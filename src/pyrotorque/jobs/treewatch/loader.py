@@ -85,6 +85,13 @@ class MetafileLoader:
         Raises RtorrentError when rTorrent is away (``LoadBatch.load`` makes that a result).
         """
         path = candidate.path
+        if candidate.stamp.size == 0:
+            # Only scans pass empty files (events skip them as placeholders), and only settled ones.
+            self.log.warning(
+                "Empty metafile %r (0 bytes); the file is left as it is and loaded when it is written",
+                str(path),
+            )
+            return LoadResult(Outcome.INVALID)
         try:
             metafile = read_metafile(path)
         except MetafileError as exc:

@@ -115,9 +115,16 @@ class Candidate:
 
 
 def walk_metafiles(
-    root: Path, on_error: Callable[[OSError], None] | None = None, top: Path | None = None
+    root: Path,
+    on_error: Callable[[OSError], None] | None = None,
+    top: Path | None = None,
+    *,
+    include_empty: bool = False,
 ) -> Iterator[Candidate]:
-    """Every non-empty metafile below ``top`` (default ``root``); directory symlinks are not followed."""
+    """Every metafile below ``top`` (default ``root``), empty ones only with ``include_empty``.
+
+    Directory symlinks are not followed.
+    """
     stack = [top or root]
     while stack:
         directory = stack.pop()
@@ -134,7 +141,7 @@ def walk_metafiles(
                     stack.append(Path(entry.path))
                 elif is_metafile_name(entry.name) and entry.is_file():
                     stat = entry.stat()
-                    if stat.st_size > 0:
+                    if stat.st_size > 0 or include_empty:
                         yield Candidate(Path(entry.path), root, FileStamp.of(stat))
             except OSError as exc:  # vanished while we looked, or unreadable
                 if on_error is not None:

@@ -8,8 +8,9 @@ hash. Paths are stored as JSON strings of ``os.fsdecode`` names: characters that
 survive as ``\\udcXX`` escapes (surrogateescape), newlines as ``\\n``, so every name round-trips.
 
 Writes go to a temporary file in the same directory that then replaces the old one (``os.replace``),
-so a crash leaves either the old or the new state, never half of one. An unreadable or corrupt
-state is reported and treated as missing, which is the safe direction (see ``state_keeper``).
+so a crash leaves either the old or the new state, never half of one. Each save writes the same
+state twice, to ``….state.bak`` first and then to ``….state``: damage to one file from outside (a
+bad disk block, an editor, a file truncated by hand) leaves the other, current copy to read.
 """
 
 from __future__ import annotations
@@ -108,6 +109,11 @@ def _seen(name: str, row: Any) -> Seen:
     return Seen(FileStamp(row[0], row[1], row[2]), outcome, row[4])
 
 
+def backup_path(path: Path) -> Path:
+    """Where the second copy of the state file at ``path`` lives."""
+    return path.with_name(path.name + ".bak")
+
+
 def read_state(path: Path) -> WatchState | None:
     """The saved state, or None when there is none; StateError when it cannot be used."""
     try:
@@ -120,9 +126,20 @@ def read_state(path: Path) -> WatchState | None:
 
 
 def write_state(path: Path, state: WatchState) -> int:
-    """Replace the state file atomically (temporary file, fsync, rename); returns its size."""
+    """Replace the state file and its backup copy, each atomically; returns the size of one.
+
+    The backup goes first: if the main file cannot be replaced (it became a directory, say), the
+    current state is still on disk and the OSError tells the caller that the save did not work.
+    """
     data = encode_state(state)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _replace_atomically(backup_path(path), data)
+    _replace_atomically(path, data)
+    return len(data)
+
+
+def _replace_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, sync it, and rename it over ``path``."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as stream:
@@ -134,4 +151,3 @@ def write_state(path: Path, state: WatchState) -> int:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    return len(data)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pyrotorque.clock import Clock
 from pyrotorque.jobs.treewatch.scanner import Candidate, Outcome, SeenFiles
-from pyrotorque.jobs.treewatch.state import StateError, WatchState, read_state, write_state
+from pyrotorque.jobs.treewatch.state import StateError, WatchState, backup_path, read_state, write_state
 from pyrotorque.jobs.treewatch.timing import DEFAULT_TIMING
 
 
@@ -65,16 +65,7 @@ class StateKeeper:
         if self.loaded:
             return
         self.loaded = True
-        try:
-            state = read_state(self.path)
-        except StateError as exc:
-            self.log.warning(
-                "Ignoring the tree watch state file %r: %s. Treating it as missing: metafiles already in"
-                " the tree are recorded, not loaded",
-                str(self.path),
-                exc,
-            )
-            state = None
+        state = self._read_either_copy()
         if state is None:
             return
         self._known_roots = state.roots & set(self.roots)
@@ -88,6 +79,41 @@ class StateKeeper:
         )
         self._saved_changes = self._changes()
         self.log.debug("Read the state of %d metafile(s) from %r", len(self.seen), str(self.path))
+
+    def _read_either_copy(self) -> WatchState | None:
+        """The state file, else its backup copy (both hold the last save); None when neither is usable."""
+        try:
+            state = read_state(self.path)
+        except StateError as exc:
+            problem = f"{exc}"
+        else:
+            if state is not None or not backup_path(self.path).exists():
+                return state
+            problem = "missing"
+        backup = backup_path(self.path)
+        try:
+            state = read_state(backup)
+        except StateError as exc:
+            state, backup_problem = None, f"{exc}"
+        else:
+            backup_problem = "missing"
+        if state is not None:
+            self.log.warning(
+                "Ignoring the tree watch state file %r (%s); using its copy %r, written by the same saves",
+                str(self.path),
+                problem,
+                str(backup),
+            )
+            return state
+        self.log.warning(
+            "Ignoring the tree watch state file %r (%s) and its copy %r (%s). Treating both as missing:"
+            " metafiles already in the tree are recorded, not loaded",
+            str(self.path),
+            problem,
+            str(backup),
+            backup_problem,
+        )
+        return None
 
     def reconcile_root(self, root: Path, found: list[Candidate], *, clean: bool) -> None:
         """Whole-tree listing of one root: the first-scan rule, and forgetting files that are gone."""

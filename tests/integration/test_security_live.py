@@ -1,0 +1,87 @@
+"""Security defaults against real parts: TLS checks over a real HTTPS front, the exporter's bind."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sandbox.https_front import HttpsFront, make_certificate
+from sandbox.rtorrent import RtorrentSandbox, free_port
+
+from pyrotorque.config import load_config
+from pyrotorque.config.jobs import job_configs
+from pyrotorque.config.options import build_options
+from pyrotorque.errors import TransportError
+from pyrotorque.jobs.base import JobContext
+from pyrotorque.jobs.exporter import ExporterOptions, RtorrentExporter
+from pyrotorque.rtorrent.client import RtorrentClient
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def front(rtorrent: RtorrentSandbox, certificate: tuple[Path, Path]) -> Iterator[HttpsFront]:
+    with HttpsFront(rtorrent.socket_path, *certificate, credentials=("alice", "s:cret")) as started:
+        yield started
+
+
+def test_https_refuses_a_certificate_it_cannot_verify(front: HttpsFront) -> None:
+    client = RtorrentClient(f"https://alice:s%3Acret@localhost:{front.port}/RPC2", timeout=10)
+
+    with pytest.raises(TransportError) as caught:
+        client.call("system.client_version", "")
+
+    message = str(caught.value)
+    assert "certificate verify failed" in message
+    assert "s:cret" not in message and "s%3Acret" not in message  # the URL in the error is masked
+    assert front.requests == 0  # refused during the handshake: nothing was sent, no password either
+
+
+def test_https_with_verify_no_reaches_rtorrent_and_sends_the_credentials(
+    front: HttpsFront, rtorrent: RtorrentSandbox
+) -> None:
+    client = RtorrentClient(f"https://alice:s%3Acret@localhost:{front.port}/RPC2?verify=no", timeout=10)
+
+    assert client.call("system.client_version", "") == rtorrent.version
+    assert front.authorizations[-1] is not None and front.authorizations[-1].startswith("Basic ")
+
+
+def test_https_with_a_wrong_password_is_a_clear_error_without_the_password(front: HttpsFront) -> None:
+    client = RtorrentClient(f"https://alice:wrong-pw@localhost:{front.port}/RPC2?verify=no", timeout=10)
+
+    with pytest.raises(TransportError) as caught:
+        client.call("system.client_version", "")
+
+    assert "401" in str(caught.value)
+    assert "wrong-pw" not in str(caught.value)
+
+
+def test_the_exporter_listens_on_loopback_only_by_default(tmp_path: Path) -> None:
+    (tmp_path / "torque.ini").write_text(
+        f"[TORQUE]\njob.exporter.active = yes\njob.exporter.port = {free_port()}\n", encoding="utf-8"
+    )
+    config = load_config(tmp_path)
+    (exporter_config,) = [job for job in job_configs(config) if job.name == "exporter"]
+    options = build_options(ExporterOptions, exporter_config)
+    context = JobContext(
+        name="exporter",
+        client=RtorrentClient("scgi:///nonexistent/rpc.socket"),
+        config=config,
+        log=logging.getLogger("pyrotorque.job.exporter"),
+    )
+    job = RtorrentExporter(context, options)
+    job.start()
+    try:
+        assert job._server is not None
+        host, port = job._server.socket.getsockname()[:2]
+        assert host == "127.0.0.1"
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # answers on loopback
+    finally:
+        job.stop()
