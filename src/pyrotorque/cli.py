@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
 import sys
 from collections.abc import Sequence
@@ -254,6 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {platform.python_version()}")
         return EXIT_OK
     exclusive = _check_combinations(parser, args)
+    _restrict_umask()
     settings = _settings(args)
     starting = not exclusive or args.restart
     to_file = args.cron or (starting and not args.foreground)
@@ -264,6 +266,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         return _fail(args, EXIT_IOERR, f"cannot open the log file {settings.log_path}: {exc.strerror}")
     return _run_mapping_errors(args)
+
+
+def _restrict_umask() -> None:
+    """Keep group and others from writing what we create (pid, log, state), whatever umask we got.
+
+    cron and rTorrent's execute pass on their own umask, which may be 0; the pid file and the state
+    decide what the daemon does, so nobody else may change them.
+    """
+    current = os.umask(0o022)
+    os.umask(current | 0o022)
 
 
 def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,8 @@ from pyrotorque.errors import TransportError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.exporter import ExporterOptions, RtorrentExporter
 from pyrotorque.rtorrent.client import RtorrentClient
+from tests.integration.test_daemon_cli import PYROTORQUE, Daemonland
+from tests.support.polling import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +90,31 @@ def test_the_exporter_listens_on_loopback_only_by_default(tmp_path: Path) -> Non
             pass  # answers on loopback
     finally:
         job.stop()
+
+
+def test_files_the_daemon_creates_are_not_writable_by_others_even_with_umask_0(
+    tmp_path: Path, rtorrent: RtorrentSandbox
+) -> None:
+    land = Daemonland(tmp_path, rtorrent.url)
+    watch = tmp_path / "watch"
+    watch.mkdir()
+    land.write(schedule="second=*", extra=f"job.treewatch.active = yes\njob.treewatch.path = {watch}\n")
+    land.guard.touch()
+    started = subprocess.run(
+        PYROTORQUE,
+        env=land.environment(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=lambda: os.umask(0),  # as a careless cron line or service manager may hand it on
+        check=False,
+    )
+    assert started.returncode == 0, started.stderr
+    try:
+        state = land.dir / "run" / "treewatch-treewatch.state"
+        wait_for(lambda: state.exists() and land.log.exists(), "the state file and the log")
+        created = [land.pid_file, land.log, land.log.parent, state, state.with_name(state.name + ".bak")]
+        modes = {str(path): stat.filemode(path.stat().st_mode) for path in created}
+        assert all(path.stat().st_mode & 0o022 == 0 for path in created), modes
+    finally:
+        land.run("--stop")
