@@ -24,7 +24,7 @@ import json
 import os
 import time
 import xmlrpc.client
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Final
@@ -232,16 +232,19 @@ class FakeRtorrent:
         name: str,
         files: Sequence[tuple[str, int]] | None = None,
         *,
-        custom: dict[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        custom: Mapping[str, str] | None = None,
         trackers: Sequence[tuple[str, int]] = (),
-        **values: Any,
     ) -> FakeItem:
-        """Add an item; ``values`` are d.* values by name without ``d.`` (``up__rate`` for d.up.rate)."""
+        """Add an item; ``values`` are its answers to d.* commands by name (``{"d.priority": 3}``).
+
+        Without ``files`` it is one empty file named like the item.
+        """
         item = FakeItem(
             info_hash.upper(),
             name,
             list(files) if files is not None else [(name, 0)],
-            {f"d.{key.replace('__', '.')}": value for key, value in values.items()},
+            dict(values or {}),
             dict(custom or {}),
             list(trackers),
         )

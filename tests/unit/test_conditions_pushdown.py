@@ -245,7 +245,7 @@ def filtering_fake(rows: list[dict[str, Any]], missing: str | None = None) -> Fa
     """A fake rTorrent with items of these d.* values; ``missing`` is a command it lacks."""
     fake = FakeRtorrent()
     for row in rows:
-        fake.add_item(row["d.hash"], row["d.name"]).values.update(row)
+        fake.add_item(row["d.hash"], row["d.name"], values=row)
     if missing is not None:
         del fake.commands[missing]
     return fake
