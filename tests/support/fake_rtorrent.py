@@ -27,7 +27,7 @@ import xmlrpc.client
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
 from sandbox.metafiles import BencodeError, bdecode, bencode
 
@@ -145,21 +145,22 @@ class Request:
         return bool(self.calls) and all(method in DETECTION_METHODS for method, _ in self.calls)
 
 
+def _dump_int(marshaller: xmlrpc.client.Marshaller, value: int, write: Callable[[str], object]) -> None:
+    tag = "i4" if -(2**31) <= value < 2**31 else "i8"
+    write(f"<value><{tag}>{value}</{tag}></value>\n")
+
+
 class _Marshaller(xmlrpc.client.Marshaller):
     """The stdlib marshaller, but large ints go out as <i8> like rTorrent sends them."""
 
-    dispatch: ClassVar[dict[type, Any]] = dict(xmlrpc.client.Marshaller.dispatch)
-
-    def _dump_int(self, value: int, write: Callable[[str], Any]) -> None:
-        tag = "i4" if -(2**31) <= value < 2**31 else "i8"
-        write(f"<value><{tag}>{value}</{tag}></value>\n")
-
-    dispatch[int] = _dump_int
+    def __init__(self) -> None:
+        super().__init__("utf-8", allow_none=False)
+        self.dispatch = {**self.dispatch, int: _dump_int}
 
 
 def xml_answer(result: Any) -> bytes:
     """An XML-RPC methodResponse holding ``result``."""
-    params = _Marshaller("utf-8", allow_none=False).dumps((result,))
+    params = _Marshaller().dumps((result,))
     return f'<?xml version="1.0"?>\n<methodResponse>\n{params}</methodResponse>\n'.encode()
 
 
@@ -308,7 +309,8 @@ class FakeRtorrent:
         params, method = xmlrpc.client.loads(body, use_builtin_types=True)
         assert method is not None, "not an XML-RPC call"
         if method == "system.multicall":
-            calls = [(entry["methodName"], tuple(entry["params"])) for entry in params[0]]
+            entries: list[dict[str, Any]] = params[0]  # type: ignore[assignment]
+            calls = [(entry["methodName"], tuple(entry["params"])) for entry in entries]
             self._record("xml", method, calls, len(body))
             answers: list[Any] = []
             for name, call_params in calls:

@@ -27,7 +27,7 @@ class RawItem:
     hash: str
     name: str
     values: dict[str, Any] = field(default_factory=dict)
-    custom: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)  # raw: None and ints too
     files: list[tuple[str, int]] = field(default_factory=list)
     trackers: list[tuple[str, int]] = field(default_factory=list)
 

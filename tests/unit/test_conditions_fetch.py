@@ -31,7 +31,7 @@ def fake_items() -> FakeRtorrent:
     fake = FakeRtorrent()
     # Without d.multicall.filtered every fetch is the plain one (test_conditions_pushdown.py has the other).
     del fake.commands["d.multicall.filtered"]
-    for info_hash, name, values, custom, files, trackers in [
+    items: list[tuple[Any, ...]] = [
         (
             "A" * 40,
             "Album",
@@ -66,7 +66,8 @@ def fake_items() -> FakeRtorrent:
         ),
         ("E" * 40, "Off", {"d.priority": 0}, {"tm_loaded": "10"}, [("x.iso", 5)], []),
         ("F" * 40, "Messaged", {"d.priority": 2, "d.message": "Tracker: timeout"}, {}, [("y.iso", 5)], []),
-    ]:
+    ]
+    for info_hash, name, values, custom, files, trackers in items:
         fake.add_item(info_hash, name, files, values=values, custom=custom, trackers=trackers)
     return fake
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pyrotorque.clock import as_clock
 from pyrotorque.config import Config, build_options, job_configs, load_config
 from pyrotorque.errors import ConfigError
 from pyrotorque.jobs.base import JobContext
@@ -70,7 +71,7 @@ def queue(fake: FakeRtorrent, *, dry_run: bool = False, **options: Any) -> Queue
         config=Config(config_dir=Path("/nonexistent")),
         dry_run=dry_run,
         log=logging.getLogger(LOGGER),
-        clock=lambda: 1_800_000_000.0,
+        clock=as_clock(lambda: 1_800_000_000.0),
     )
     return QueueManager(context, QueueOptions(**options))
 

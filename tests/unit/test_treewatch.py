@@ -22,6 +22,7 @@ from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions, split_roots
 from pyrotorque.jobs.treewatch import loader as loader_module
 from pyrotorque.jobs.treewatch.scanner import FileStamp, Outcome, SeenFiles, walk_metafiles
 from pyrotorque.jobs.treewatch.state import read_state, state_path
+from pyrotorque.metafile import read_metafile
 from pyrotorque.rtorrent.limits import request_cap
 from tests.support.clock import FakeClock
 from tests.support.fake_rtorrent import FakeRtorrent
@@ -184,8 +185,13 @@ def test_rescan_reads_no_unchanged_file_and_asks_rtorrent_once(
     assert sum(1 for method, _ in fake.calls() if method == "d.multicall2") == 1
 
     reads: list[Path] = []
-    original = loader_module.read_metafile
-    monkeypatch.setattr(loader_module, "read_metafile", lambda path: reads.append(path) or original(path))
+    original = read_metafile
+
+    def counting_read(path: Path) -> Any:
+        reads.append(path)
+        return original(path)
+
+    monkeypatch.setattr(loader_module, "read_metafile", counting_read)
     fake.clear()
     harness.job.run()
     assert reads == []
