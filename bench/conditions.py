@@ -158,7 +158,9 @@ def _measure_pushdown(context: BenchContext, client: RtorrentClient) -> None:
             ],
         )
     finally:
-        stops = [(method, [info_hash]) for info_hash in started for method in ("d.stop", "d.close")]
+        stops: list[tuple[str, Sequence[Any]]] = [
+            (method, [info_hash]) for info_hash in started for method in ("d.stop", "d.close")
+        ]
         _set_states(client, stops, 0)
         _clear_messages(client)
 

@@ -8,14 +8,19 @@ Fixtures (see sandbox/rtorrent.py for the sandbox API):
 * ``rtorrent_factory`` -- makes fresh private sandboxes of the current line (for tests that stop,
   kill or restart rTorrent, or need their own rc lines); all are stopped at teardown.
 
-Only tests that use one of these are parametrized over the lines and get the ``rtorrent`` marker.
-A missing rTorrent (or sid root) skips them locally and fails them under ``CI=true``.
+* ``rpc_backend`` -- for contract tests: the same test body runs against the fake rTorrent of
+  tests/support/fake_rtorrent.py, as each line (ids ``[fake0.9.8]``, ``[fake0.16]``), and against a
+  real rTorrent of each selected line (``[rt0.9.8]``, ``[rt0.16]``, with every item erased first).
+
+Only tests that use one of these are parametrized over the lines, and only the real variants get the
+``rtorrent`` marker. A missing rTorrent (or sid root) skips them locally and fails them under ``CI=true``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sandbox.rtorrent import (
@@ -26,7 +31,11 @@ from sandbox.rtorrent import (
     unavailable_reason,
 )
 
+from tests.support.contract import RpcBackend
+from tests.support.fake_rtorrent import FakeRtorrent
+
 _LINE_FIXTURE = "rtorrent_line"
+_BACKEND_FIXTURE = "rpc_backend"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,11 +67,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             _LINE_FIXTURE, lines, ids=[f"rt{line}" for line in lines], indirect=True, scope="session"
         )
+    if _BACKEND_FIXTURE in metafunc.fixturenames:
+        backends = [("fake", line) for line in LINES] + [
+            ("real", line) for line in _selected_lines(metafunc.config)
+        ]
+        metafunc.parametrize(
+            _BACKEND_FIXTURE,
+            backends,
+            ids=[f"{'fake' if kind == 'fake' else 'rt'}{line}" for kind, line in backends],
+            indirect=True,
+        )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _LINE_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.rtorrent)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get(_BACKEND_FIXTURE, ("fake",))[0] == "real":
             item.add_marker(pytest.mark.rtorrent)
 
 
@@ -74,12 +96,17 @@ def _under_ci() -> bool:
 def rtorrent_line(request: pytest.FixtureRequest) -> str:
     """The rTorrent line of the current test ("0.9.8" or "0.16"); skips (fails under CI) if missing."""
     line: str = request.param
+    _require_line(line)
+    return line
+
+
+def _require_line(line: str) -> None:
+    """Skip (locally) or fail (under CI=true) when rTorrent ``line`` is missing."""
     reason = unavailable_reason(line)
     if reason is not None:
         if _under_ci():
             pytest.fail(f"rTorrent {line} is required under CI=true: {reason}", pytrace=False)
         pytest.skip(f"rTorrent {line} not available: {reason}")  # locally only; under CI it failed above
-    return line
 
 
 class _SandboxPool:
@@ -133,3 +160,17 @@ def rtorrent_factory(
     factory = SandboxFactory(rtorrent_line, lambda: tmp_path_factory.mktemp("rtf"))
     yield factory
     factory.close_all()
+
+
+@pytest.fixture
+def rpc_backend(request: pytest.FixtureRequest, tmp_path: Path) -> RpcBackend:
+    """The fake or a real rTorrent of one line, for a contract test (see the module docstring)."""
+    kind, line = request.param
+    if kind == "fake":
+        return RpcBackend(line, tmp_path / "metafiles", fake=FakeRtorrent(line))
+    _require_line(line)
+    pool: _SandboxPool = request.getfixturevalue("_rtorrent_pool")
+    sandbox = pool.get(line)
+    sandbox.erase_all()
+    # 0.16 runs chrooted: its metafiles must live inside the sandbox directory.
+    return RpcBackend(line, sandbox.directory / "contract" / tmp_path.name, sandbox=sandbox)

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sandbox.rtorrent import RtorrentSandbox
 
-from tests.integration.test_daemon_cli import PYROTORQUE, TIMEOUT, Daemonland, alive, wait_for
+from tests.integration.test_daemon_cli import PYROTORQUE, TIMEOUT, Daemonland, alive
+from tests.support.polling import wait_for
 
 USERJOBS = Path(__file__).resolve().parents[1] / "data" / "userjobs"
 

@@ -13,6 +13,7 @@ import pytest
 from sandbox.metafiles import make_metafile
 from sandbox.rtorrent import RtorrentSandbox, SandboxFactory
 
+from pyrotorque.clock import as_clock
 from pyrotorque.config import Config
 from pyrotorque.errors import TransportError
 from pyrotorque.jobs.base import JobContext
@@ -49,7 +50,7 @@ def queue_job(
         config=Config(config_dir=Path("/nonexistent")),
         dry_run=dry_run,
         log=logging.getLogger(LOGGER),
-        clock=clock or Clock(),
+        clock=as_clock(clock or Clock()),  # a wall-time function, wrapped as JobContext does
     )
     job = QueueManager(context, QueueOptions(**options))
     job.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -10,9 +11,10 @@ import pytest
 
 from pyrotorque import cli, logsetup
 from pyrotorque.daemon import Settings
+from pyrotorque.exitcodes import EXIT_NOT_RUNNING, EXIT_OK
 
 
-def parse(*argv: str) -> object:
+def parse(*argv: str) -> argparse.Namespace:
     return cli.build_parser().parse_args(list(argv))
 
 
@@ -70,14 +72,14 @@ def test_config_dir_from_environment(tmp_path: Path) -> None:
 
 
 def test_status_without_daemon_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--status", "--config-dir", str(tmp_path)]) == cli.EXIT_NOT_RUNNING
+    assert cli.main(["--status", "--config-dir", str(tmp_path)]) == EXIT_NOT_RUNNING
     assert "not running" in capsys.readouterr().out
 
 
 def test_stop_without_daemon_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "pyrotorque.pid").write_text("999999\n")
-    assert cli.main(["--stop", "--config-dir", str(tmp_path)]) == cli.EXIT_OK
+    assert cli.main(["--stop", "--config-dir", str(tmp_path)]) == EXIT_OK
     assert "was not running" in capsys.readouterr().out
 
 
@@ -86,7 +88,7 @@ def test_only_debug_lets_the_schedulers_own_debug_lines_through(
     tmp_path: Path, flag: str, level: int
 ) -> None:
     try:
-        assert cli.main([flag, "--status", "--config-dir", str(tmp_path)]) == cli.EXIT_NOT_RUNNING
+        assert cli.main([flag, "--status", "--config-dir", str(tmp_path)]) == EXIT_NOT_RUNNING
         assert logging.getLogger("apscheduler").level == level
         assert logging.getLogger().level == logging.DEBUG
     finally:

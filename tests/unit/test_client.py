@@ -1,12 +1,10 @@
-"""RtorrentClient against a fake rTorrent behind a MockTransport: faults, multicall, protocol, stats."""
+"""RtorrentClient against the shared fake rTorrent (its transport): faults, multicall, protocol, stats."""
 
 from __future__ import annotations
 
-import json
 import threading
-import xmlrpc.client
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -22,109 +20,24 @@ from pyrotorque.errors import (
 from pyrotorque.rtorrent.client import RtorrentClient, ServerInfo, version_tuple
 from pyrotorque.rtorrent.limits import MULTICALL_REQUEST_LIMIT, request_cap
 from pyrotorque.rtorrent.transport import MockTransport
+from tests.support.fake_rtorrent import FakeRtorrent, xml_answer
 
 BOGUS_HASH = "0123456789ABCDEF0123456789ABCDEF01234567"
-Method = Callable[..., Any]
+USEC = 1_700_000_000_123_456
 
 
-class _Marshaller(xmlrpc.client.Marshaller):
-    """The stdlib marshaller, but large ints go out as <i8> like rTorrent sends them."""
-
-    dispatch: ClassVar[dict[type, Any]] = dict(xmlrpc.client.Marshaller.dispatch)
-
-    def _dump_int(self, value: int, write: Callable[[str], Any]) -> None:
-        tag = "i4" if -(2**31) <= value < 2**31 else "i8"
-        write(f"<value><{tag}>{value}</{tag}></value>\n")
-
-    dispatch[int] = _dump_int
+def rtorrent(line: str = "0.9.8", **kwargs: Any) -> FakeRtorrent:
+    """The shared fake with two items and a fixed system.time_usec."""
+    fake = FakeRtorrent(line, **kwargs)
+    fake.add_item("A" * 40, "Ubuntu ✓", [("ubuntu.iso", 2**40)])
+    fake.add_item("B" * 40, "Debian", [("debian.iso", 2**40)])
+    fake.set_global("system.time_usec", USEC)
+    return fake
 
 
-def xml_answer(result: Any) -> bytes:
-    """An XML-RPC methodResponse holding ``result``."""
-    params = _Marshaller("utf-8", allow_none=False).dumps((result,))
-    return f'<?xml version="1.0"?>\n<methodResponse>\n{params}</methodResponse>\n'.encode()
-
-
-class FakeRtorrent:
-    """Answers XML-RPC like 0.9.8 and, when ``json`` is on, JSON-RPC like 0.16 (batches, no multicall)."""
-
-    def __init__(self, version: str = "0.9.8", *, json_switch: int | None = None) -> None:
-        self.version = version
-        self.json_switch = json_switch  # None: the method does not exist (0.9.8)
-        self.methods: dict[str, Method] = {
-            "system.client_version": lambda target: self.version,
-            "system.library_version": lambda target: "0.13.8",
-            "system.listMethods": lambda: sorted(self.methods),
-            "system.time_usec": lambda target: 1_700_000_000_123_456,
-            "d.name": self._d_name,
-            "d.multicall2": self._d_multicall2,
-            "view.size": lambda target, view: 2,
-        }
-        if json_switch is not None:
-            self.methods["network.rpc.use_jsonrpc"] = lambda target: self.json_switch
-        self.items = {"A" * 40: "Ubuntu ✓", "B" * 40: "Debian"}
-        self.seen: list[str] = []
-
-    def _d_name(self, target: str) -> str:
-        if target not in self.items:
-            raise xmlrpc.client.Fault(-501, "Could not find info-hash.")
-        return self.items[target]
-
-    def _d_multicall2(self, target: str, view: str, *fields: str) -> list[list[Any]]:
-        assert target == ""
-        assert all(field.endswith("=") or "=" in field for field in fields)
-        rows = []
-        for item_hash, name in self.items.items():
-            values = {"d.hash=": item_hash, "d.name=": name, "d.size_bytes=": 2**40}
-            rows.append([values.get(field, 0) for field in fields])
-        return rows
-
-    def run(self, method: str, params: list[Any]) -> Any:
-        self.seen.append(method)
-        if method not in self.methods:
-            raise xmlrpc.client.Fault(-506, f"Method '{method}' not defined")
-        return self.methods[method](*params)
-
-    def __call__(self, body: bytes, content_type: str) -> bytes:
-        if content_type == "application/json":
-            return self._json(body)
-        params, method = xmlrpc.client.loads(body, use_builtin_types=True)
-        assert method is not None
-        try:
-            if method == "system.multicall":
-                self.seen.append(method)
-                answers: list[Any] = []
-                for entry in params[0]:
-                    try:
-                        answers.append([self.run(entry["methodName"], entry["params"])])
-                    except xmlrpc.client.Fault as fault:
-                        answers.append({"faultCode": fault.faultCode, "faultString": fault.faultString})
-                result: Any = answers
-            else:
-                result = self.run(method, list(params))
-        except xmlrpc.client.Fault as fault:
-            return xmlrpc.client.dumps(fault, methodresponse=True).encode()
-        return xml_answer(result)
-
-    def _json(self, body: bytes) -> bytes:
-        request = json.loads(body)
-        answers = [self._json_one(entry) for entry in request] if isinstance(request, list) else None
-        return json.dumps(answers if answers is not None else self._json_one(request)).encode()
-
-    def _json_one(self, entry: dict[str, Any]) -> dict[str, Any]:
-        method = entry["method"]
-        if method in ("system.multicall", "system.listMethods"):
-            return {"jsonrpc": "2.0", "id": entry.get("id"), "error": {"code": -32601, "message": "nope"}}
-        try:
-            result = self.run(method, entry.get("params", []))
-        except xmlrpc.client.Fault as fault:
-            text = "invalid parameters: info-hash not found" if fault.faultCode == -501 else fault.faultString
-            return {"jsonrpc": "2.0", "id": entry.get("id"), "error": {"code": -32602, "message": text}}
-        return {"jsonrpc": "2.0", "id": entry.get("id"), "result": result}
-
-
-def client_for(fake: Callable[[bytes, str], bytes], **kwargs: Any) -> tuple[RtorrentClient, MockTransport]:
-    transport = MockTransport(fake)
+def client_for(handler: Callable[[bytes, str], bytes], **kwargs: Any) -> tuple[RtorrentClient, MockTransport]:
+    """A client on a purpose-built transport: for answers no rTorrent gives (garbage, failures)."""
+    transport = MockTransport(handler)
     return RtorrentClient("scgi:///nowhere/rpc.socket", transport=transport, **kwargs), transport
 
 
@@ -146,16 +59,14 @@ def test_bad_url_and_protocol_are_config_errors() -> None:
 
 
 def test_call_sends_exactly_the_params() -> None:
-    fake = FakeRtorrent()
-    client, transport = client_for(fake)
-    assert client.call("system.time_usec", "") == 1_700_000_000_123_456
-    params, method = xmlrpc.client.loads(transport.requests[-1][0])
-    assert (method, params) == ("system.time_usec", ("",))
-    assert transport.requests[-1][1] == "text/xml"
+    fake = rtorrent()
+    assert fake.client().call("system.time_usec", "") == USEC
+    assert fake.requests[-1].calls == (("system.time_usec", ("",)),)
+    assert fake.requests[-1].protocol == "xml"
 
 
 def test_hash_not_found_keeps_code_and_message() -> None:
-    client, _ = client_for(FakeRtorrent())
+    client = rtorrent().client()
     with pytest.raises(HashNotFound) as caught:
         client.call("d.name", BOGUS_HASH)
     assert caught.value.code == -501
@@ -164,7 +75,7 @@ def test_hash_not_found_keeps_code_and_message() -> None:
 
 
 def test_other_faults_keep_code_and_message() -> None:
-    client, _ = client_for(FakeRtorrent())
+    client = rtorrent().client()
     with pytest.raises(FaultError) as caught:
         client.call("no.such.method", "")
     assert not isinstance(caught.value, HashNotFound)
@@ -172,54 +83,51 @@ def test_other_faults_keep_code_and_message() -> None:
 
 
 def test_multicall_returns_faults_as_values() -> None:
-    client, transport = client_for(FakeRtorrent())
-    results = client.multicall(
+    fake = rtorrent()
+    results = fake.client().multicall(
         [("d.name", ("A" * 40,)), ("d.name", (BOGUS_HASH,)), ("view.size", ("", "main"))]
     )
     assert results[0] == "Ubuntu ✓"
     assert isinstance(results[1], HashNotFound) and results[1].code == -501
     assert results[2] == 2
-    bodies = [xmlrpc.client.loads(body)[1] for body, _ in transport.requests]
-    assert bodies.count("system.multicall") == 2  # detection, then ours
+    assert [request.method for request in fake.requests] == ["system.multicall"] * 2  # detection, then ours
 
 
 def test_empty_multicall_sends_nothing() -> None:
-    client, transport = client_for(FakeRtorrent())
-    assert client.multicall([]) == []
-    assert transport.requests == []
+    fake = rtorrent()
+    assert fake.client().multicall([]) == []
+    assert fake.requests == []
 
 
 def test_d_multicall_adds_missing_equals_and_target() -> None:
-    client, transport = client_for(FakeRtorrent(), protocol="xml")
-    rows = client.d_multicall("main", ["d.hash", "d.name=", "d.size_bytes"])
+    fake = rtorrent()
+    rows = fake.client(protocol="xml").d_multicall("main", ["d.hash", "d.name=", "d.size_bytes"])
     assert rows == [["A" * 40, "Ubuntu ✓", 2**40], ["B" * 40, "Debian", 2**40]]
-    params, method = xmlrpc.client.loads(transport.requests[-1][0])
-    assert method == "d.multicall2"
-    assert params == ("", "main", "d.hash=", "d.name=", "d.size_bytes=")
+    assert fake.requests[-1].calls == (("d.multicall2", ("", "main", "d.hash=", "d.name=", "d.size_bytes=")),)
 
 
 def test_detection_is_one_multicall_and_cached() -> None:
-    fake = FakeRtorrent("0.9.8")
-    client, transport = client_for(fake)
+    fake = rtorrent("0.9.8")
+    client = fake.client()
     info = client.server_info()
     assert info == client.server_info()
     assert isinstance(info, ServerInfo)
     assert (info.client_version, info.library_version, info.protocol) == ((0, 9, 8), "0.13.8", "xml")
     assert "d.multicall2" in info.methods and info.has("system.time_usec")
-    assert len(transport.requests) == 1
+    assert len(fake.requests) == 1
     client.call("system.time_usec", "")
     client.call("system.time_usec", "")
-    assert len(transport.requests) == 3
+    assert len(fake.requests) == 3
 
 
 def test_json_chosen_when_server_offers_it() -> None:
-    fake = FakeRtorrent("0.16.17", json_switch=1)
-    client, transport = client_for(fake)
+    fake = rtorrent("0.16")
+    client = fake.client()
     assert client.server_info().protocol == "json"
     assert client.server_info().client_version == (0, 16, 17)
-    assert client.call("system.time_usec", "") == 1_700_000_000_123_456
-    assert transport.requests[0][1] == "text/xml"  # detection always speaks XML-RPC
-    assert transport.requests[-1][1] == "application/json"
+    assert client.call("system.time_usec", "") == USEC
+    assert fake.requests[0].protocol == "xml"  # detection always speaks XML-RPC
+    assert fake.requests[-1].protocol == "json"
     with pytest.raises(HashNotFound):
         client.call("d.name", BOGUS_HASH)
     results = client.multicall([("d.name", ("B" * 40,)), ("d.name", (BOGUS_HASH,))])
@@ -227,25 +135,26 @@ def test_json_chosen_when_server_offers_it() -> None:
 
 
 def test_json_switched_off_means_xml() -> None:
-    client, transport = client_for(FakeRtorrent("0.16.17", json_switch=0))
+    fake = rtorrent("0.16", jsonrpc=False)
+    client = fake.client()
     assert client.server_info().protocol == "xml"
     client.call("system.time_usec", "")
-    assert transport.requests[-1][1] == "text/xml"
+    assert fake.requests[-1].protocol == "xml"
 
 
 def test_forced_xml_needs_no_detection() -> None:
-    client, transport = client_for(FakeRtorrent("0.16.17", json_switch=1), protocol="xml")
+    fake = rtorrent("0.16")
+    client = fake.client(protocol="xml")
     client.call("system.time_usec", "")
-    assert [content_type for _, content_type in transport.requests] == ["text/xml"]
+    assert [request.protocol for request in fake.requests] == ["xml"]
     assert client.server_info().protocol == "xml"
 
 
 def test_forced_json_from_url() -> None:
-    fake = FakeRtorrent("0.16.17", json_switch=1)
-    transport = MockTransport(fake)
-    client = RtorrentClient("scgi:///x/rpc.socket?rpc=json", transport=transport)
-    assert client.call("system.time_usec", "") == 1_700_000_000_123_456
-    assert [content_type for _, content_type in transport.requests] == ["application/json"]
+    fake = rtorrent("0.16")
+    client = RtorrentClient("scgi:///x/rpc.socket?rpc=json", transport=fake)
+    assert client.call("system.time_usec", "") == USEC
+    assert [request.protocol for request in fake.requests] == ["json"]
 
 
 @pytest.mark.parametrize(
@@ -257,20 +166,13 @@ def test_forced_json_from_url() -> None:
     ids=["transport", "garbled"],
 )
 def test_failed_exchange_drops_server_info(failure: RtorrentError) -> None:
-    fake = FakeRtorrent("0.9.8")
-    failing = threading.Event()
-
-    def flaky(body: bytes, content_type: str) -> bytes:
-        if failing.is_set():
-            raise failure
-        return fake(body, content_type)
-
-    client, _ = client_for(flaky)
+    fake = rtorrent("0.9.8")
+    client = fake.client()
     assert client.server_info().client_version == (0, 9, 8)
-    failing.set()
+    fake.down = failure
     with pytest.raises(type(failure)):
         client.call("system.time_usec", "")
-    failing.clear()
+    fake.down = False
     fake.version = "0.9.9"  # "restarted" as a newer rTorrent
     assert client.server_info().client_version == (0, 9, 9)
     assert client.stats.snapshot().failures == 1
@@ -298,10 +200,11 @@ def test_mismatched_multicall_answer_is_protocol_error() -> None:
 
 
 def test_stats_count_requests_bytes_and_latency() -> None:
-    client, transport = client_for(FakeRtorrent(), protocol="xml")
+    fake = rtorrent()
+    client = fake.client(protocol="xml")
     client.call("system.time_usec", "")
     client.d_multicall("main", ["d.hash", "d.name"])
-    sizes_out = [len(body) for body, _ in transport.requests]
+    sizes_out = [request.size for request in fake.requests]
     stats = client.stats.snapshot()
     assert stats.requests == 2 and stats.failures == 0
     assert stats.bytes_out == sum(sizes_out)
@@ -314,7 +217,7 @@ def test_stats_count_requests_bytes_and_latency() -> None:
 
 
 def test_stats_are_thread_safe() -> None:
-    client, _ = client_for(FakeRtorrent(), protocol="xml")
+    client = rtorrent().client(protocol="xml")
     threads = [
         threading.Thread(target=lambda: [client.call("view.size", "", "main") for _ in range(50)])
         for _ in range(4)
@@ -335,56 +238,53 @@ def test_version_tuple(text: str, expected: tuple[int, ...]) -> None:
 
 
 def test_renamed_command_is_sent_under_the_name_the_server_lists() -> None:
-    fake = FakeRtorrent("0.16.17")
-    fake.methods["schedule"] = lambda target, *args: 0
-    client, _ = client_for(fake)
+    fake = rtorrent("0.16")  # lists schedule, not schedule2
+    client = fake.client()
     assert client.call("schedule2", "", "tick", "10", "10", "print=x") == 0
     assert client.multicall([("schedule2", ("", "tock", "10", "10", "print=y"))]) == [0]
-    assert fake.seen.count("schedule") == 2
-    assert "schedule2" not in fake.seen
+    seen = [method for method, _ in fake.calls()]
+    assert seen.count("schedule") == 2
+    assert "schedule2" not in seen
 
 
 def test_known_command_is_never_renamed() -> None:
-    fake = FakeRtorrent()
-    client, _ = client_for(fake)
-    assert len(client.d_multicall("main", ["d.hash"])) == 2
-    assert "d.multicall2" in fake.seen and "d.multicall" not in fake.seen
+    fake = rtorrent("0.16")  # lists both d.multicall2 and d.multicall
+    assert len(fake.client().d_multicall("main", ["d.hash"])) == 2
+    seen = [method for method, _ in fake.calls()]
+    assert "d.multicall2" in seen and "d.multicall" not in seen
 
 
 def test_unencodable_parameter_names_the_method() -> None:
-    client, transport = client_for(FakeRtorrent(), protocol="xml")
+    fake = rtorrent()
     with pytest.raises(ProtocolError, match=r"d\.custom\.set"):
-        client.call("d.custom.set", "A" * 40, "key", object())
-    assert transport.requests == []  # nothing was sent
+        fake.client(protocol="xml").call("d.custom.set", "A" * 40, "key", object())
+    assert fake.requests == []  # nothing was sent
 
 
-@pytest.mark.parametrize("json_switch", [None, 1])
-def test_a_large_multicall_is_split_below_the_request_limit(json_switch: int | None) -> None:
-    fake = FakeRtorrent("0.16.17" if json_switch else "0.9.8", json_switch=json_switch)
-    client, transport = client_for(fake)
+@pytest.mark.parametrize("line", ["0.9.8", "0.16"])
+def test_a_large_multicall_is_split_below_the_request_limit(line: str) -> None:
+    fake = rtorrent(line)
+    client = fake.client()
     client.server_info()
     calls = [("d.name", ("A" * 40 if index % 2 else "C" * 40,)) for index in range(20_000)]
-    first = len(transport.requests)
+    first = len(fake.requests)
 
     results = client.multicall(calls)
 
-    sizes = [len(body) for body, _ in transport.requests[first:]]
+    sizes = [request.size for request in fake.requests[first:]]
     assert len(sizes) > 1 and max(sizes) <= MULTICALL_REQUEST_LIMIT
     assert [result if isinstance(result, str) else type(result) for result in results] == [
         "Ubuntu ✓" if index % 2 else HashNotFound for index in range(20_000)
     ]
 
 
-@pytest.mark.parametrize(("version", "json_switch", "sent"), [("0.9.8", None, False), ("0.16.17", 1, True)])
-def test_a_request_above_the_servers_cap_is_refused_unsent(
-    version: str, json_switch: int | None, sent: bool
-) -> None:
+@pytest.mark.parametrize(("line", "sent"), [("0.9.8", False), ("0.16", True)])
+def test_a_request_above_the_servers_cap_is_refused_unsent(line: str, sent: bool) -> None:
     # 3 MiB of data: above what 0.9.8 accepts (it would reset the connection), below 0.16's 16 MiB.
-    fake = FakeRtorrent(version, json_switch=json_switch)
-    fake.methods["load.raw"] = lambda target, data: 0
-    client, transport = client_for(fake)
+    fake = rtorrent(line)
+    client = fake.client()
     client.server_info()
-    before = len(transport.requests)
+    before = len(fake.requests)
     if sent:
         assert client.call("load.raw", "", b"x" * (3 << 20)) == 0
     else:
@@ -392,4 +292,4 @@ def test_a_request_above_the_servers_cap_is_refused_unsent(
             client.call("load.raw", "", b"x" * (3 << 20))
         assert refused.value.method == "load.raw"
         assert refused.value.limit == request_cap((0, 9, 8)) < refused.value.size
-    assert len(transport.requests) - before == (1 if sent else 0)
+    assert len(fake.requests) - before == (1 if sent else 0)

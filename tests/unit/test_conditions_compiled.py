@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -13,10 +15,73 @@ from pyrotorque.conditions.fields import FieldContext
 from pyrotorque.conditions.items import RowLayout
 from pyrotorque.conditions.sort import sort_rows
 from pyrotorque.conditions.traits import FileList
-from tests.unit.test_conditions_fetch import FakeClient, FakeItem
+from pyrotorque.errors import FaultError, HashNotFound
+from tests.support.fake_rtorrent import FakeRtorrent
 
 NOW = 1_716_000_000.0
 ALIASES = {"ONE": ["http://t.one.org/announce"]}
+
+
+@dataclass
+class RawItem:
+    hash: str
+    name: str
+    values: dict[str, Any] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)  # raw: None and ints too
+    files: list[tuple[str, int]] = field(default_factory=list)
+    trackers: list[tuple[str, int]] = field(default_factory=list)
+
+    def command(self, command: str) -> Any:
+        command = command.rstrip("=")
+        if command == "d.hash":
+            return self.hash
+        if command == "d.name":
+            return self.name
+        if command.startswith("d.custom="):
+            return self.custom.get(command.split("=", 1)[1], "")
+        if command in self.values:
+            return self.values[command]
+        if command == "d.size_bytes":
+            return sum(size for _, size in self.files)
+        if command == "d.is_multi_file":
+            # Like rTorrent: a single-file item's only file is named like the item.
+            return int(len(self.files) != 1 or self.files[0][0] != self.name)
+        return self.values.get(command, "" if command in ("d.message", "d.base_path") else 0)
+
+
+class RawClient:
+    """Hands the items' values to the fetch code as they are, with no wire in between.
+
+    The shared fake rTorrent (tests/support/fake_rtorrent.py) goes through XML-RPC, which cannot
+    carry the raw values these property tests feed the converters (None, 2.5, 10**20): so this one
+    stays, a client-level stand-in that answers d.multicall2 and the list multicall only.
+    """
+
+    def __init__(self, items: list[RawItem]) -> None:
+        self.items = {item.hash: item for item in items}
+        self.requests: list[tuple[str, Any]] = []
+
+    def d_multicall(self, view: str, commands: Sequence[str]) -> list[list[Any]]:
+        self.requests.append(("d.multicall2", (view, tuple(commands))))
+        return [[item.command(command) for command in commands] for item in self.items.values()]
+
+    def multicall(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        self.requests.append(("system.multicall", tuple((method, tuple(params)) for method, params in calls)))
+        results: list[Any] = []
+        for method, params in calls:
+            item = self.items.get(params[0])
+            if item is None:
+                results.append(HashNotFound(-501, "info-hash not found"))
+            elif method == "f.multicall":
+                assert list(params[1:]) == ["", "f.path=", "f.size_bytes="]
+                results.append([[path, size] for path, size in item.files])
+            elif method == "t.multicall":
+                assert list(params[1:]) == ["", "t.url=", "t.is_enabled="]
+                results.append([[url, enabled] for url, enabled in item.trackers])
+            else:
+                results.append(FaultError(-506, f"method {method!r} not defined"))
+        return results
+
 
 # Valid terms over every kind of field, including fields whose converters are inlined (prio,
 # is_ignored, message), those that are not (throttle, loaded, done, path), tags, d_METHOD, and
@@ -67,7 +132,7 @@ TRACKERS = st.lists(
 
 
 @st.composite
-def items(draw: st.DrawFn) -> list[FakeItem]:
+def items(draw: st.DrawFn) -> list[RawItem]:
     result = []
     for number in range(draw(st.integers(1, 8))):
         name = draw(NAMES)
@@ -86,11 +151,11 @@ def items(draw: st.DrawFn) -> list[FakeItem]:
         )
         custom["tags"] = draw(st.sampled_from(["", "foo", "Foo bar", "bar"]))
         custom["origin"] = draw(st.sampled_from(["", "rss", "RSS feed"]))
-        result.append(FakeItem(f"{number:040X}", name, values, custom, files, draw(TRACKERS)))
+        result.append(RawItem(f"{number:040X}", name, values, custom, files, draw(TRACKERS)))
     return result
 
 
-def reference(query: ItemQuery, client: FakeClient) -> list[str]:
+def reference(query: ItemQuery, client: RawClient) -> list[str]:
     """The tree evaluator over complete data, then the multi-pass reference sort."""
     rows = client.d_multicall("main", query.commands)
     files = {item.hash: (FileList([list(entry) for entry in item.files]),) for item in client.items.values()}
@@ -107,8 +172,8 @@ def reference(query: ItemQuery, client: FakeClient) -> list[str]:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(conditions, st.lists(st.sampled_from(SORTS), max_size=3), items())
-def test_fetch_equals_the_tree_evaluator(condition: str, sort: list[str], fake_items: list[FakeItem]) -> None:
-    client = FakeClient(fake_items)
+def test_fetch_equals_the_tree_evaluator(condition: str, sort: list[str], fake_items: list[RawItem]) -> None:
+    client = RawClient(fake_items)
     query = ItemQuery(condition, ", ".join(sort), aliases=ALIASES)
     expected = reference(query, client)
     assert [item.hash for item in query.fetch(client, now=NOW)] == expected
@@ -118,9 +183,9 @@ def test_fetch_equals_the_tree_evaluator(condition: str, sort: list[str], fake_i
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(conditions, items(), st.booleans())
-def test_first_pass_is_kleene_logic(condition: str, fake_items: list[FakeItem], files_known: bool) -> None:
+def test_first_pass_is_kleene_logic(condition: str, fake_items: list[RawItem], files_known: bool) -> None:
     """Before the lists arrive, an item is kept, dropped or undecided exactly as Kleene's logic says."""
-    client = FakeClient(fake_items)
+    client = RawClient(fake_items)
     query = ItemQuery(condition, aliases=ALIASES)
     rows = client.d_multicall("main", query.commands)
     files: dict[str, tuple[Any, ...]] = {}
@@ -172,31 +237,32 @@ def test_sort_passes(sort: str, passes: list[bool]) -> None:
 
 
 def test_single_files_need_no_file_list_call() -> None:
-    single = FakeItem("A" * 40, "cover.JPG", {"d.priority": 2}, files=[("cover.JPG", 10)])
-    multi = FakeItem("B" * 40, "Photos", {"d.priority": 2}, files=[("a.jpg", 5), ("b.flac", 6)])
-    client = FakeClient([single, multi])
+    fake = FakeRtorrent()
+    fake.add_item("A" * 40, "cover.JPG", [("cover.JPG", 10)])
+    fake.add_item("B" * 40, "Photos", [("a.jpg", 5), ("b.flac", 6)])
+    client = fake.client()
     query = ItemQuery("kind_25=jpg", "name")
     assert [item.name for item in query.fetch(client, now=NOW)] == ["cover.JPG", "Photos"]
-    assert [params[0] for _, params in client.requests[1][1]] == ["B" * 40]
+    assert [params[0] for method, params in fake.calls() if method == "f.multicall"] == ["B" * 40]
     assert query.fetch(client, now=NOW)[0]["kind_25"] == frozenset({"jpg"})
 
 
 def test_magnet_stand_ins_are_not_cached() -> None:
     info_hash = "C" * 40
-    meta = FakeItem(info_hash, f"{info_hash}.meta", {"d.priority": 2}, files=[(f"{info_hash}.meta", 1)])
-    client = FakeClient([meta])
+    fake = FakeRtorrent()
+    fake.add_item(info_hash, f"{info_hash}.meta", [(f"{info_hash}.meta", 1)])
+    client = fake.client()
     query = ItemQuery("kind=meta")
     assert len(query.fetch(client, now=NOW)) == 1
     assert info_hash not in query._file_cache
     # The metadata arrived: the same hash is now the real item.
-    client.items[info_hash] = FakeItem(
-        info_hash, "Real", {"d.priority": 2}, files=[("a.mkv", 5), ("b.nfo", 1)]
-    )
+    fake.add_item(info_hash, "Real", [("a.mkv", 5), ("b.nfo", 1)])
     assert query.fetch(client, now=NOW) == []
 
 
 def test_parse_once_bind_per_fetch_for_time_values() -> None:
     query = ItemQuery(parse_condition("loaded<1h"), parse_sort_fields("name"))
-    item = FakeItem("D" * 40, "x", custom={"tm_loaded": str(int(NOW) - 600)})
-    assert len(query.fetch(FakeClient([item]), now=NOW)) == 1
-    assert query.fetch(FakeClient([item]), now=NOW + 3600) == []
+    fake = FakeRtorrent()
+    fake.add_item("D" * 40, "x", custom={"tm_loaded": str(int(NOW) - 600)})
+    assert len(query.fetch(fake.client(), now=NOW)) == 1
+    assert query.fetch(fake.client(), now=NOW + 3600) == []

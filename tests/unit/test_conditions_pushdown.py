@@ -1,14 +1,14 @@
 """The d.multicall.filtered filter: its text for every pushable term, what is left alone, exactness.
 
-``evaluate_filter`` below is a model of how rTorrent evaluates the subset of its command language
-we generate (measured on 0.9.8 and 0.16; the live tests check the real thing agrees). With it,
-property tests check that the filter keeps exactly the rows our evaluation of the pushed terms keeps.
+``evaluate_filter`` (tests/support/rtorrent_filter.py) is a model of how rTorrent evaluates the subset
+of its command language we generate (the contract and live tests check the real thing agrees). With
+it, property tests check that the filter keeps exactly the rows our evaluation of the pushed terms
+keeps; the fake rTorrent filters with it, so the fetching tests below send real filter requests.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -19,6 +19,8 @@ from pyrotorque.conditions import ItemQuery, parse_condition
 from pyrotorque.conditions.fetch import FilteringItemClient
 from pyrotorque.conditions.pushdown import PUSHABLE_FIELDS, push_down
 from pyrotorque.errors import ProtocolError
+from tests.support.fake_rtorrent import FakeRtorrent
+from tests.support.rtorrent_filter import FILTER_WORDS, evaluate_filter, truth
 
 NOW = 1_716_000_000.0
 
@@ -139,13 +141,6 @@ def test_only_pushable_conjuncts_are_pushed() -> None:
     assert nested is not None and nested.terms == ("prio=+1", "is_active=yes")
 
 
-_ALLOWED_WORDS = {
-    "and", "or", "not", "equal", "less", "greater", "value",
-    "d.is_open", "d.is_active", "d.complete", "d.ignore_commands", "d.is_private", "d.is_multi_file",
-    "d.priority", "d.size_bytes", "d.size_files", "d.up.rate", "d.down.rate", "d.up.total", "d.ratio",
-    "d.message",
-}  # fmt: skip
-
 _TEXT_FIELDS = ["name", "message", "custom_1", "custom_foo", "tagged", "kind", "throttle", "alias", "path"]
 _PUSHABLE_ATOMS = [
     *(f"{field}={value}" for field in ("is_open", "is_active", "is_complete", "is_ignored",
@@ -193,71 +188,12 @@ def test_no_condition_text_reaches_the_filter(condition: str) -> None:
     if result is None:
         return
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", result.expression))
-    assert words <= _ALLOWED_WORDS, (condition, result.expression)
+    assert words <= FILTER_WORDS, (condition, result.expression)
     assert re.fullmatch(r'[a-z0-9_.=,{}"\\$-]+', result.expression), result.expression
-    assert result.commands() <= _ALLOWED_WORDS
+    assert result.commands() <= FILTER_WORDS
 
 
-# --- a model of rTorrent's evaluation of the generated subset ----------------------------------------
-
-
-def _split_arguments(text: str) -> list[str]:
-    """Split ``a,"b,c",{d,e}`` at top-level commas; quoted arguments are unescaped."""
-    arguments: list[str] = []
-    current: list[str] = []
-    depth = 0
-    index = 0
-    quoted = False
-    while index < len(text):
-        char = text[index]
-        if char == '"' and depth == 0:
-            quoted = True
-            index += 1
-            while text[index] != '"':
-                if text[index] == "\\":
-                    index += 1
-                current.append(text[index])
-                index += 1
-        elif char == "{":
-            depth += 1
-            current.append(char)
-        elif char == "}":
-            depth -= 1
-            current.append(char)
-        elif char == "," and depth == 0:
-            arguments.append("".join(current))
-            current, quoted = [], False
-        else:
-            current.append(char)
-        index += 1
-    if current or quoted:
-        arguments.append("".join(current))
-    return arguments
-
-
-def evaluate_filter(expression: str, row: dict[str, Any]) -> Any:
-    """What rTorrent answers for ``expression`` on an item whose d.* values are ``row``."""
-    name, _, rest = expression.partition("=")
-    if name.startswith("d."):
-        return row[name]
-    if name == "value":
-        return int(rest)
-    if name in ("and", "or"):
-        assert rest.startswith("{") and rest.endswith("}")
-        results = (_truth(evaluate_filter(part, row)) for part in _split_arguments(rest[1:-1]))
-        return int(all(results) if name == "and" else any(results))
-    arguments = _split_arguments(rest)
-    if name == "not":
-        (argument,) = arguments
-        assert argument.startswith("$")
-        return int(not _truth(evaluate_filter(argument[1:], row)))
-    left, right = (evaluate_filter(argument, row) for argument in arguments)
-    return int({"equal": left == right, "less": left < right, "greater": left > right}[name])
-
-
-def _truth(value: Any) -> bool:
-    return bool(value) if isinstance(value, int | str) else True
-
+# --- the model of rTorrent's evaluation (tests/support/rtorrent_filter.py) ------------------------
 
 _ROW_COMMANDS = {
     "d.is_open": st.integers(0, 1), "d.is_active": st.integers(0, 1), "d.complete": st.integers(0, 1),
@@ -287,7 +223,7 @@ def test_filter_keeps_exactly_what_the_pushed_terms_keep(condition: str, rows: l
             "up": row["d.up.rate"], "down": row["d.down.rate"], "uploaded": row["d.up.total"],
             "ratio": row["d.ratio"] / 1000.0, "message": row["d.message"],
         }  # fmt: skip
-        assert _truth(evaluate_filter(result.expression, row)) == terms.match(item, NOW), (
+        assert truth(evaluate_filter(result.expression, row)) == terms.match(item, NOW), (
             condition,
             result.expression,
             row,
@@ -305,43 +241,20 @@ def test_pushable_fields_are_covered() -> None:
 # --- fetching with a client that can filter -----------------------------------------------------
 
 
-class FilteringClient:
-    """Rows from d.* values; d.multicall.filtered evaluated with the model above."""
+def filtering_fake(rows: list[dict[str, Any]], missing: str | None = None) -> FakeRtorrent:
+    """A fake rTorrent with items of these d.* values; ``missing`` is a command it lacks."""
+    fake = FakeRtorrent()
+    for row in rows:
+        fake.add_item(row["d.hash"], row["d.name"], values=row)
+    if missing is not None:
+        del fake.commands[missing]
+    return fake
 
-    def __init__(self, rows: list[dict[str, Any]], methods: set[str] | None = None) -> None:
-        self.rows = rows
-        self.requests: list[tuple[str, Any]] = []
-        self.methods = methods if methods is not None else {"d.multicall.filtered", *_ALLOWED_WORDS}
-        self.answer: Any = None
 
-    def server_info(self) -> Any:
-        methods = self.methods
-
-        class Info:
-            def has(self, method: str) -> bool:
-                return method in methods
-
-        return Info()
-
-    def d_multicall(self, view: str, commands: Sequence[str]) -> list[list[Any]]:
-        self.requests.append(("d.multicall2", tuple(commands)))
-        return [[row[command] for command in commands] for row in self.rows]
-
-    def multicall(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        raise AssertionError("no lists needed")
-
-    def call(self, method: str, *params: Any) -> Any:
-        assert method == "d.multicall.filtered"
-        target, _view, expression, *fields = params
-        assert target == "" and all(field.endswith("=") for field in fields)
-        self.requests.append((method, expression))
-        if self.answer is not None:
-            return self.answer
-        return [
-            [row[field[:-1]] for field in fields]
-            for row in self.rows
-            if _truth(evaluate_filter(expression, row))
-        ]
+def _sent(fake: FakeRtorrent) -> list[tuple[str, Any]]:
+    """Each item fetch: its method, and the filter of a filtered one."""
+    calls = fake.calls()
+    return [(method, params[2] if method == "d.multicall.filtered" else None) for method, params in calls]
 
 
 def _rows() -> list[dict[str, Any]]:
@@ -355,35 +268,36 @@ def _rows() -> list[dict[str, Any]]:
 
 
 def test_fetch_sends_the_filter_and_falls_back() -> None:
-    client = FilteringClient(_rows())
+    fake = filtering_fake(_rows())
+    client = fake.client()
     assert isinstance(client, FilteringItemClient)
     query = ItemQuery("is_open=no message= prio>0", "name")
     assert [item.name for item in query.fetch(client)] == ["a"]
-    assert client.requests == [
+    assert _sent(fake) == [
         ("d.multicall.filtered", 'and={not=$d.is_open=,not=$d.message=,"greater=d.priority=,value=0"}')
     ]
-    client.requests.clear()
+    fake.clear()
     assert [item.name for item in ItemQuery("name=*", "name").fetch(client)] == ["a", "b", "c", "d"]
     assert [item.name for item in ItemQuery("prio>0", "name", pushdown=False).fetch(client)] == [
         "a",
         "c",
         "d",
     ]
-    assert [method for method, _ in client.requests] == ["d.multicall2", "d.multicall2"]
+    assert [method for method, _ in _sent(fake)] == ["d.multicall2", "d.multicall2"]
 
 
 @pytest.mark.parametrize("missing", ["d.multicall.filtered", "greater", "d.message"])
 def test_no_filter_without_every_method(missing: str) -> None:
-    client = FilteringClient(_rows(), {"d.multicall.filtered", *_ALLOWED_WORDS} - {missing})
-    assert [item.name for item in ItemQuery("message= prio>0", "name").fetch(client)] == ["a", "c"]
-    assert [method for method, _ in client.requests] == ["d.multicall2"]
+    fake = filtering_fake(_rows(), missing)
+    assert [item.name for item in ItemQuery("message= prio>0", "name").fetch(fake.client())] == ["a", "c"]
+    assert [method for method, _ in _sent(fake)] == ["d.multicall2"]
 
 
 def test_a_bad_filtered_answer_is_a_protocol_error() -> None:
-    client = FilteringClient(_rows())
-    client.answer = {"faultCode": 1}
+    fake = filtering_fake(_rows())
+    fake.commands["d.multicall.filtered"] = lambda *params: {"faultCode": 1}
     with pytest.raises(ProtocolError, match=r"d\.multicall\.filtered"):
-        ItemQuery("prio>0").fetch(client)
+        ItemQuery("prio>0").fetch(fake.client())
 
 
 def _many(dropped: int, kept: int) -> list[dict[str, Any]]:
@@ -395,27 +309,29 @@ def _many(dropped: int, kept: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _methods(client: FilteringClient) -> list[str]:
-    methods = [method for method, _ in client.requests]
-    client.requests.clear()
+def _methods(fake: FakeRtorrent) -> list[str]:
+    methods = [method for method, _ in _sent(fake)]
+    fake.clear()
     return methods
 
 
 def test_filter_that_drops_little_is_given_up_for_the_plain_fetch() -> None:
-    client = FilteringClient(_many(dropped=10, kept=990))
+    fake = filtering_fake(_many(dropped=10, kept=990))
+    client = fake.client()
     query = ItemQuery("prio>0", "name")
     results = [len(query.fetch(client)) for _ in range(4)]
     assert results == [990] * 4  # same answer whichever way it was fetched
     # First filtered (size unknown), then one plain fetch measures a 1% drop: plain from then on.
-    assert _methods(client) == ["d.multicall.filtered", "d.multicall2", "d.multicall2", "d.multicall2"]
+    assert _methods(fake) == ["d.multicall.filtered", "d.multicall2", "d.multicall2", "d.multicall2"]
 
 
 def test_filter_that_drops_most_rows_is_kept() -> None:
-    client = FilteringClient(_many(dropped=900, kept=100))
+    fake = filtering_fake(_many(dropped=900, kept=100))
+    client = fake.client()
     query = ItemQuery("prio>0", "name")
     results = [len(query.fetch(client)) for _ in range(4)]
     assert results == [100] * 4
-    assert _methods(client) == [
+    assert _methods(fake) == [
         "d.multicall.filtered",
         "d.multicall2",
         "d.multicall.filtered",
@@ -424,17 +340,17 @@ def test_filter_that_drops_most_rows_is_kept() -> None:
 
 
 def test_filter_is_measured_again_when_it_stops_paying() -> None:
-    rows = _many(dropped=900, kept=100)
-    client = FilteringClient(rows)
+    fake = filtering_fake(_many(dropped=900, kept=100))
+    client = fake.client()
     query = ItemQuery("prio>0", "name")
     for _ in range(3):
         query.fetch(client)
-    _methods(client)
-    for row in rows:  # the user raised every priority: the filter now drops nothing
-        row["d.priority"] = 2
+    _methods(fake)
+    for item in fake.items.values():  # the user raised every priority: the filter now drops nothing
+        item.values["d.priority"] = 2
     assert len(query.fetch(client)) == 1000
     assert len(query.fetch(client)) == 1000
-    assert _methods(client) == ["d.multicall.filtered", "d.multicall2"]
+    assert _methods(fake) == ["d.multicall.filtered", "d.multicall2"]
 
 
 @pytest.mark.parametrize(("count", "paused"), [(10, False), (2500, True)])
@@ -454,7 +370,7 @@ def test_collector_is_paused_while_many_rows_are_matched(
 
     monkeypatch.setattr(fetch_module, "Item", SpyItem)
     assert gc.isenabled()
-    items = ItemQuery("prio>0", "name", pushdown=False).fetch(FilteringClient(_many(dropped=0, kept=count)))
+    items = ItemQuery("prio>0", "name", pushdown=False).fetch(filtering_fake(_many(0, count)).client())
     assert len(items) == count
     assert set(seen) == {not paused}
     assert gc.isenabled()  # restored afterwards

@@ -41,7 +41,7 @@ def test_every_spelling_of_the_queue_handler_is_woken_by_kind_and_nothing_else(t
 
     scheduler = RecordingScheduler()
     plan.waker.wake_kind(KIND_QUEUE)  # no scheduler yet (--check, --run-once): nothing to wake
-    plan.waker.scheduler = scheduler  # type: ignore[assignment]
+    plan.waker.scheduler = scheduler
     plan.waker.wake_kind(KIND_QUEUE)
     assert scheduler.moved == []  # planned, but not running: no runner registered
     for name in plan.waker.kinds:

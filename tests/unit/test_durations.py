@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -14,6 +14,7 @@ from pyrotorque.durations import format_duration
 from pyrotorque.jobs.base import JobContext, NoOptions
 from pyrotorque.jobs.engine_stats import EngineStats
 from pyrotorque.jobs.treewatch.templates import HELPERS
+from tests.support.fake_rtorrent import FakeRtorrent
 
 # (seconds, h.duration in a template, the uptime of the stats line). The template shows every unit
 # down to seconds and no weeks; the stats line shows weeks and at most two units from the largest
@@ -51,38 +52,25 @@ def test_template_helper_takes_what_int_takes() -> None:
     assert HELPERS.duration(True) == "1s"
 
 
-class _StampClient:
-    """Answers the stats multicall with a start stamp ``uptime`` seconds before rTorrent's time."""
-
-    def __init__(self, now: int, stamp: int) -> None:
-        self.answers = {
-            "session.name": "box:1",
-            "system.time": now,
-            "pyrotorque.startup_time": stamp,
-            "session.path": "",
-            "view.size": 0,
-        }
-        self.stats = "0 requests"
-
-    def multicall(self, calls: list[tuple[str, Any]]) -> list[Any]:
-        return [self.answers[method] for method, _ in calls]
-
-
 @pytest.mark.parametrize(("seconds", "helper", "uptime"), [row for row in DURATIONS if row[0] == int(row[0])])
 def test_stats_line_uptime(
     seconds: float, helper: str, uptime: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     stamp = 1_000_000_000
+    fake = FakeRtorrent()  # answers the stats multicall with a start stamp ``seconds`` before its time
+    fake.session_name = "box:1"
+    fake.now = stamp + int(seconds)
+    fake.set_global("pyrotorque.startup_time", stamp)
     context = JobContext(
         name="connstats",
-        client=cast(Any, _StampClient(now=stamp + int(seconds), stamp=stamp)),
+        client=fake.client(),
         config=Config(config_dir=Path("/nonexistent")),
         log=logging.getLogger("pyrotorque.job.connstats"),
     )
     with caplog.at_level(logging.INFO, logger="pyrotorque.job.connstats"):
         EngineStats(context, NoOptions()).run()
     (message,) = [record.getMessage() for record in caplog.records]
-    match = re.fullmatch(r"Stats for box:1 - up (?P<up>[^,]+), 0 items, 0 requests", message)
+    match = re.fullmatch(r"Stats for box:1 - up (?P<up>[^,]+), 0 items, \d+ requests, .+", message)
     assert match, message
     assert match["up"] == uptime
 

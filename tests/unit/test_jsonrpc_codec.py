@@ -117,7 +117,7 @@ def test_real_batch_answer() -> None:
 
 
 def test_batch_answers_are_matched_by_id_not_position() -> None:
-    calls = [(f"m{index}", []) for index in range(20)]
+    calls: list[tuple[str, list[Any]]] = [(f"m{index}", []) for index in range(20)]
     answers = [{"jsonrpc": "2.0", "id": index, "result": index * 10} for index in range(20)]
     random.Random(3).shuffle(answers)
     assert JSONRPC.decode_multicall(json.dumps(answers).encode(), calls) == [

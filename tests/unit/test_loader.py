@@ -146,6 +146,7 @@ def test_pyrocore_style_class_is_wrapped_and_built_only_on_start() -> None:
     assert LegacyCounter.built_with is None  # no foreign constructor before the daemon detached
     job.start()
     params = LegacyCounter.built_with
+    assert params is not None
     assert params.job_name == "test"
     assert params.limit == 12 and params.flag is True
     assert params.schedule == {"second": "*/5"}

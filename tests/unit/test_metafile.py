@@ -93,7 +93,7 @@ def test_trackerless_metafiles_are_accepted() -> None:
 
 def test_announce_list_gives_the_main_tracker_when_announce_is_missing() -> None:
     tiers = [[], ["udp://first.example:80"], ["http://second.example/a"]]
-    parsed = parse_metafile(meta_bytes(announce=None, **{"announce-list": tiers}))
+    parsed = parse_metafile(meta_bytes(None, announce=None, **{"announce-list": tiers}))
     assert parsed.announce == "udp://first.example:80"
 
 
@@ -150,7 +150,7 @@ INVALID = [
     (bencode({"announce": "x"}), "'info' is missing"),
     (bencode({"announce": "x", "info": "text"}), "'info' is missing"),
     (meta_bytes(announce=5), "announce URL is not a string"),
-    (meta_bytes(announce=None, **{"announce-list": ["flat"]}), "announce-list"),
+    (meta_bytes(None, announce=None, **{"announce-list": ["flat"]}), "announce-list"),
     (meta_bytes(info_dict(name=None)), "name is not a string"),
     (meta_bytes(info_dict(name="")), "unsafe name ''"),
     (meta_bytes(info_dict(name="..")), "unsafe name"),
@@ -193,7 +193,7 @@ def test_invalid_metafiles_are_rejected_with_the_reason(data: bytes, reason: str
 # --- Property tests against the test-support builder --------------------------------------------------
 
 safe_part = st.text(
-    st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)), min_size=1, max_size=12
+    st.characters(blacklist_characters="/\0", blacklist_categories=["Cs"]), min_size=1, max_size=12
 ).filter(lambda text: text not in (".", ".."))
 
 

@@ -1,4 +1,4 @@
-"""QueueManager logic with a fake client: slot arithmetic, option errors, what is sent and when."""
+"""QueueManager logic with the shared fake rTorrent: slot arithmetic, option errors, what is sent and when."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from pyrotorque.clock import as_clock
 from pyrotorque.config import Config, build_options, job_configs, load_config
-from pyrotorque.errors import ConfigError, FaultError
+from pyrotorque.errors import ConfigError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.loader import build_job
 from pyrotorque.jobs.queue import QueueManager, QueueOptions, slots
+from tests.support.fake_rtorrent import FakeRtorrent
 
 LOGGER = "pyrotorque.job.queue"
 
@@ -36,57 +38,40 @@ STOPPED = {
 }
 
 
-class FakeClient:
-    """Items as command -> value maps; records every request; no d.multicall.filtered."""
-
-    def __init__(self, items: list[dict[str, Any]], faults: Sequence[str] = ()) -> None:
-        self.items = [{**STOPPED, "d.hash": f"{index:040X}", **item} for index, item in enumerate(items)]
-        self.faults = set(faults)
-        self.requests: list[tuple[str, list[str]]] = []
-
-    def d_multicall(self, view: str, commands: Sequence[str]) -> list[list[Any]]:
-        self.requests.append(("d.multicall2", list(commands)))
-        return [[item[command] for command in commands] for item in self.items]
-
-    def multicall(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        self.requests.append(
-            ("system.multicall", [f"{method}({', '.join(map(str, params))})" for method, params in calls])
-        )
-        results: list[Any] = []
-        for method, params in calls:
-            if method == "d.start" and params[0] in self.faults:
-                results.append(FaultError(-501, "refused"))
-            elif method == "t.url":
-                results.append("http://tracker.example.net/announce")
-            else:
-                results.append(0)
-        return results
-
-    def server_info(self) -> Any:
-        class Info:
-            def has(self, method: str) -> bool:
-                return method == "print"
-
-        return Info()
-
-    def sent(self, method: str) -> list[str]:
-        return [
-            call
-            for kind, calls in self.requests
-            if kind == "system.multicall"
-            for call in calls
-            if call.startswith(method)
-        ]
+def rtorrent(items: list[dict[str, Any]], faults: Sequence[str] = ()) -> FakeRtorrent:
+    """The shared fake with these items (STOPPED, then each dict); d.start of ``faults`` is refused."""
+    fake = FakeRtorrent()
+    del fake.commands["d.multicall.filtered"]  # the plain fetch; the pushdown tests have the other
+    for index, item in enumerate(items):
+        values = {**STOPPED, **item}
+        custom = {key.split("=", 1)[1]: value for key, value in values.items() if key.startswith("d.custom=")}
+        plain = {key: value for key, value in values.items() if not key.startswith("d.custom=")}
+        trackers = [("http://tracker.example.net/announce", 1)]
+        fake.add_item(f"{index:040X}", plain["d.name"], values=plain, custom=custom, trackers=trackers)
+    for info_hash in faults:
+        fake.fail("d.start", -501, "refused", target=info_hash)
+    return fake
 
 
-def queue(client: FakeClient, *, dry_run: bool = False, **options: Any) -> QueueManager:
+def sent(fake: FakeRtorrent, method: str) -> list[str]:
+    """The multicall entries of ``method``, as ``method(param, ...)``."""
+    return [
+        f"{name}({', '.join(map(str, params))})"
+        for request in fake.sent()
+        if request.method == "system.multicall"
+        for name, params in request.calls
+        if name.startswith(method)
+    ]
+
+
+def queue(fake: FakeRtorrent, *, dry_run: bool = False, **options: Any) -> QueueManager:
     context = JobContext(
         name="queue",
-        client=client,  # type: ignore[arg-type]
+        client=fake.client(),
         config=Config(config_dir=Path("/nonexistent")),
         dry_run=dry_run,
         log=logging.getLogger(LOGGER),
-        clock=lambda: 1_800_000_000.0,
+        clock=as_clock(lambda: 1_800_000_000.0),
     )
     return QueueManager(context, QueueOptions(**options))
 
@@ -112,56 +97,56 @@ def test_slots(downloading: int, minimum: int, maximum: int, at_once: int, expec
 
 
 def test_a_started_item_in_its_hash_check_holds_a_slot() -> None:
-    client = FakeClient(
+    fake = rtorrent(
         [
             {"d.name": "checking", "d.is_open": 1, "d.state": 1, "d.hashing": 1},
             {"d.name": "waiting"},
         ]
     )
-    job = queue(client, downloading_max=1, downloading_min=0)
+    job = queue(fake, downloading_max=1, downloading_min=0)
 
     job.run()
 
-    assert client.sent("d.start") == []
-    assert len(client.requests) == 1  # a full queue never fetches the startable items
+    assert sent(fake, "d.start") == []
+    assert len(fake.sent()) == 1  # a full queue never fetches the startable items
 
 
 def test_starts_in_sort_order_and_announces_names_as_data() -> None:
-    client = FakeClient([{"d.name": "low", "d.priority": 1}, {"d.name": "high', d.erase=", "d.priority": 3}])
-    job = queue(client, start_at_once=2)
+    fake = rtorrent([{"d.name": "low", "d.priority": 1}, {"d.name": "high', d.erase=", "d.priority": 3}])
+    job = queue(fake, start_at_once=2)
 
     job.run()
 
-    assert client.sent("d.start") == [f"d.start({1:040X})", f"d.start({0:040X})"]
-    assert client.sent("print") == [
+    assert sent(fake, "d.start") == [f"d.start({1:040X})", f"d.start({0:040X})"]
+    assert sent(fake, "print") == [
         """print(, QueueManager: Started "high', d.erase=" {example.net})""",
         "print(, QueueManager: Started 'low' {example.net})",
     ]
 
 
 def test_quiet_does_not_write_to_rtorrents_log() -> None:
-    client = FakeClient([{}])
-    queue(client, quiet=True).run()
-    assert client.sent("d.start") and not client.sent("print")
+    fake = rtorrent([{}])
+    queue(fake, quiet=True).run()
+    assert sent(fake, "d.start") and not sent(fake, "print")
 
 
 def test_dry_run_sends_no_start(caplog: pytest.LogCaptureFixture) -> None:
-    client = FakeClient([{"d.name": "candidate"}])
+    fake = rtorrent([{"d.name": "candidate"}])
     with caplog.at_level(logging.INFO, logger=LOGGER):
-        queue(client, dry_run=True).run()
-    assert client.sent("d.start") == []
+        queue(fake, dry_run=True).run()
+    assert sent(fake, "d.start") == []
     assert [r.getMessage() for r in caplog.records if "WOULD" in r.getMessage()] == [
         f"WOULD start 'candidate' [example.net, #{0:040X}]"
     ]
 
 
 def test_a_refused_start_is_logged_and_the_others_still_start(caplog: pytest.LogCaptureFixture) -> None:
-    client = FakeClient([{"d.name": "first"}, {"d.name": "second"}], faults=[f"{0:040X}"])
+    fake = rtorrent([{"d.name": "first"}, {"d.name": "second"}], faults=[f"{0:040X}"])
     with caplog.at_level(logging.INFO, logger=LOGGER):
-        queue(client, start_at_once=2).run()
+        queue(fake, start_at_once=2).run()
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert errors == [f"While starting 'first' #{0:040X}: fault -501: refused"]
-    assert client.sent("print") == ["print(, QueueManager: Started 'second' {example.net})"]
+    assert errors == [f"While starting 'first' #{0:040X}: fault -501 in d.start: refused"]
+    assert sent(fake, "print") == ["print(, QueueManager: Started 'second' {example.net})"]
 
 
 def _write(config_dir: Path, torque: str) -> list[Any]:
@@ -182,7 +167,7 @@ def test_a_bad_startable_condition_names_key_file_line_and_position(tmp_path: Pa
 def test_a_bad_startable_base_names_its_key(tmp_path: Path) -> None:
     (job,) = _write(tmp_path, "queue_startable_base = is_open=maybe\n")
     config = load_config(tmp_path, environ={})
-    context = JobContext(name="queue", client=FakeClient([]), config=config)  # type: ignore[arg-type]
+    context = JobContext(name="queue", client=rtorrent([]).client(), config=config)
     with pytest.raises(ConfigError) as caught:
         build_job(job, context)
     assert "queue_startable_base" in str(caught.value) and "line 3" in str(caught.value)

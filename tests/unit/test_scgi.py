@@ -33,7 +33,7 @@ header_names = st.text(
 ).filter(lambda name: name not in ("CONTENT_LENGTH", "SCGI", "CONTENT_TYPE"))
 # No lone surrogates: they cannot be encoded, and no real header holds one.
 header_values = st.text(
-    alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\0"), max_size=40
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\0"), max_size=40
 )
 
 

@@ -21,8 +21,8 @@ def fire_times(schedule: str, count: int = 3, start: dt.datetime = START) -> lis
     return next_fire_times(parse_schedule(schedule, timezone=UTC), count, start)
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 class TestDefaultRule:

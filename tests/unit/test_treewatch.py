@@ -1,4 +1,4 @@
-"""The TreeWatch job with a fake rTorrent and a fake clock: events, scans, loading, retries, restarts.
+"""The TreeWatch job with the shared fake rTorrent and a fake clock: events, scans, loads, retries, restarts.
 
 The parts have their own files: test_treewatch_loader.py (one candidate to one outcome, the mode
 table), test_treewatch_pending.py (retry backoff), test_treewatch_state.py (the state file, saving).
@@ -16,79 +16,18 @@ from sandbox.metafiles import make_metafile
 
 from pyrotorque.config import Config, JobConfig, build_options
 from pyrotorque.config.ini import Setting
-from pyrotorque.errors import ConfigError, HashNotFound, RequestTooLarge, TransportError
+from pyrotorque.errors import ConfigError, TransportError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions, split_roots
 from pyrotorque.jobs.treewatch import loader as loader_module
 from pyrotorque.jobs.treewatch.scanner import FileStamp, Outcome, SeenFiles, walk_metafiles
 from pyrotorque.jobs.treewatch.state import backup_path, read_state, state_path
-from pyrotorque.metafile import parse_metafile
-from pyrotorque.rtorrent.client import ServerInfo
+from pyrotorque.metafile import read_metafile
 from pyrotorque.rtorrent.limits import request_cap
 from tests.support.clock import FakeClock
+from tests.support.fake_rtorrent import FakeRtorrent
 
 LOGGER = "pyrotorque.job.treewatch"
-
-
-class FakeRtorrent:
-    """Just enough of RtorrentClient: d.hash, d_multicall, load.raw*, load by path, print."""
-
-    def __init__(self, version: tuple[int, ...] = (0, 9, 8), *, loads_by_path: bool = True) -> None:
-        self.version = version
-        self.loads_by_path = loads_by_path
-        self.items: dict[str, dict[str, Any]] = {}
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
-        self.down = False
-
-    def server_info(self) -> ServerInfo:
-        self._check_up()
-        methods = frozenset(
-            {"load.raw", "load.raw_start", "load.raw_verbose", "load.raw_start_verbose", "print"}
-        )
-        return ServerInfo(self.version, "lib", methods, "xml", ".".join(map(str, self.version)))
-
-    def _check_up(self) -> None:
-        if self.down:
-            raise TransportError("connection refused", "scgi:///fake")
-
-    def d_multicall(self, view: str, commands: list[str]) -> list[list[Any]]:
-        self._check_up()
-        self.calls.append(("d.multicall2", (view, *commands)))
-        return [[info_hash] for info_hash in self.items]
-
-    def call(self, method: str, *params: Any) -> Any:
-        self._check_up()
-        if method.startswith("load.raw"):
-            # What RtorrentClient does before sending: refuse a body above the version's cap, unsent.
-            size = 4 * -(-len(params[1]) // 3)
-            if size > request_cap(self.version):
-                raise RequestTooLarge(method, size, request_cap(self.version))
-        self.calls.append((method, params))
-        if method == "d.hash":
-            if params[0] not in self.items:
-                raise HashNotFound(-501, "Could not find info-hash.", method)
-            return params[0]
-        if method.startswith("load.raw"):
-            self._add(params[1], method, params[2:])
-            return 0
-        if method.startswith("load."):
-            if self.loads_by_path:
-                self._add(Path(params[1]).read_bytes(), method, params[2:])
-            return 0
-        if method == "print":
-            return 0
-        raise AssertionError(f"unexpected call {method}")
-
-    def _add(self, data: bytes, method: str, commands: tuple[Any, ...]) -> None:
-        meta = parse_metafile(data)
-        self.items[meta.info_hash] = {
-            "started": "start" in method,
-            "commands": list(commands),
-            "method": method,
-        }
-
-    def loads(self) -> list[tuple[str, tuple[Any, ...]]]:
-        return [(method, params) for method, params in self.calls if method.startswith("load.")]
 
 
 def make_config(tmp_path: Path, *, queue_active: bool = True) -> Config:
@@ -124,6 +63,7 @@ class Harness:
         self.tree = tmp_path / "watch"
         self.tree.mkdir(exist_ok=True)
         self.client = client
+        self.rpc = client.client()  # one client for every instance, as in the daemon
         self.dry_run = dry_run
         self.options = options
         self.woken: list[str] = []
@@ -138,7 +78,7 @@ class Harness:
         """Another instance of the same job, as after a daemon restart."""
         context = JobContext(
             name="treewatch",
-            client=self.client,  # type: ignore[arg-type]
+            client=self.rpc,
             config=make_config(self.tmp_path),
             dry_run=self.dry_run if dry_run is None else dry_run,
             log=logging.getLogger(LOGGER),
@@ -182,7 +122,7 @@ def test_roots_are_split_expanded_and_deduplicated(tmp_path: Path) -> None:
 
 
 def test_empty_path_of_an_active_job_names_key_file_and_line(tmp_path: Path, fake: FakeRtorrent) -> None:
-    context = JobContext(name="treewatch", client=fake, config=make_config(tmp_path))  # type: ignore[arg-type]
+    context = JobContext(name="treewatch", client=fake.client(), config=make_config(tmp_path))
     with pytest.raises(ConfigError) as caught:
         TreeWatch(context, TreeWatchOptions(path=""))
     assert caught.value.key == "job.treewatch.path"
@@ -242,15 +182,20 @@ def test_rescan_reads_no_unchanged_file_and_asks_rtorrent_once(
     harness.write("bad.torrent", b"not bencode")
     harness.job.run()
     assert len(fake.items) == 5
-    assert sum(1 for method, _ in fake.calls if method == "d.multicall2") == 1
+    assert sum(1 for method, _ in fake.calls() if method == "d.multicall2") == 1
 
     reads: list[Path] = []
-    original = loader_module.read_metafile
-    monkeypatch.setattr(loader_module, "read_metafile", lambda path: reads.append(path) or original(path))
-    fake.calls.clear()
+    original = read_metafile
+
+    def counting_read(path: Path) -> Any:
+        reads.append(path)
+        return original(path)
+
+    monkeypatch.setattr(loader_module, "read_metafile", counting_read)
+    fake.clear()
     harness.job.run()
     assert reads == []
-    assert fake.calls == []  # nothing new: not even the loaded set is fetched
+    assert fake.calls() == []  # nothing new: not even the loaded set is fetched
 
     changed = harness.write("bad.torrent", make_metafile("fixed").data)
     harness.job.run()
@@ -263,7 +208,7 @@ def test_already_loaded_is_logged_once_at_info(
 ) -> None:
     harness = Harness(tmp_path, fake)
     meta = make_metafile("present")
-    fake._add(meta.data, "load.raw", ())
+    fake.add_metafile(meta.data)
     harness.write("a.torrent", meta.data)
     harness.write("b.torrent", make_metafile("other").data)
     with caplog.at_level(logging.DEBUG, logger=LOGGER):
@@ -273,7 +218,7 @@ def test_already_loaded_is_logged_once_at_info(
     assert len(already) == 1 and already[0].levelno == logging.DEBUG  # found by a scan
     assert "1 metafile(s) in the watch tree are loaded already" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(fake.loads()) == 1
+    assert len(fake.calls("load.")) == 1
 
 
 def test_already_loaded_file_written_again_is_logged_at_info(
@@ -281,14 +226,14 @@ def test_already_loaded_file_written_again_is_logged_at_info(
 ) -> None:
     harness = Harness(tmp_path, fake)
     meta = make_metafile("present")
-    fake._add(meta.data, "load.raw", ())
+    fake.add_metafile(meta.data)
     path = harness.write("a.torrent", meta.data)
     with caplog.at_level(logging.DEBUG, logger=LOGGER):
         harness.job.file_changed(path, harness.tree)
         harness.job.file_changed(path, harness.tree)
     already = [r for r in caplog.records if r.getMessage().startswith("Already loaded")]
     assert len(already) == 1 and already[0].levelno == logging.INFO
-    assert fake.loads() == []
+    assert fake.calls("load.") == []
 
 
 # --- loading -------------------------------------------------------------------------------------------
@@ -301,7 +246,7 @@ def test_load_request_order_tie_commands_priority(tmp_path: Path, fake: FakeRtor
     meta = make_metafile("x y,z")
     path = harness.write("tv/item.torrent", meta.data)
     harness.job.run()
-    ((method, params),) = fake.loads()
+    ((method, params),) = fake.calls("load.")
     assert method == "load.raw_verbose"
     assert params[0] == "" and params[1] == meta.data
     assert list(params[2:]) == [
@@ -321,9 +266,9 @@ def test_started_load_and_announcement(
     path = harness.write("movies/go.torrent", meta.data)
     with caplog.at_level(logging.INFO, logger=LOGGER):
         harness.job.run()
-    assert fake.items[meta.info_hash]["method"] == "load.raw_start_verbose"
+    assert fake.items[meta.info_hash].loaded_by == "load.raw_start_verbose"
     assert f"Loaded 'go' from '{path}' [started]" in caplog.text
-    (printed,) = [params for method, params in fake.calls if method == "print"]
+    ((_, printed),) = fake.calls("print")
     assert printed == ("", "TreeWatch: Loaded '", "go", "' from '", str(path), "' [started]")
     assert harness.woken == []
 
@@ -333,7 +278,7 @@ def test_quiet_prints_nothing(tmp_path: Path, fake: FakeRtorrent) -> None:
     harness.write("a.torrent", make_metafile("a").data)
     harness.job.run()
     assert len(fake.items) == 1
-    assert not [call for call in fake.calls if call[0] == "print"]
+    assert not fake.calls("print")
 
 
 def test_template_error_skips_the_command_and_still_loads(
@@ -344,7 +289,7 @@ def test_template_error_skips_the_command_and_still_loads(
     harness.write("t.torrent", meta.data)
     with caplog.at_level(logging.INFO, logger=LOGGER):
         harness.job.run()
-    assert fake.items[meta.info_hash]["commands"][1:] == ["d.custom1.set=ok"]
+    assert fake.items[meta.info_hash].commands[1:] == ["d.custom1.set=ok"]
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and "job.treewatch.cmd.bad" in errors[0]
 
@@ -355,7 +300,7 @@ def test_dry_run_loads_nothing(tmp_path: Path, fake: FakeRtorrent, caplog: pytes
     with caplog.at_level(logging.INFO, logger=LOGGER):
         harness.job.run()
         harness.job.run()
-    assert fake.loads() == [] and fake.items == {}
+    assert fake.calls("load.") == [] and fake.items == {}
     assert caplog.text.count(f"WOULD load 'dry' from '{path}' [started]") == 1
 
 
@@ -378,16 +323,16 @@ def test_too_big_loads_by_path(tmp_path: Path, fake: FakeRtorrent) -> None:
     assert len(big.data) > request_cap((0, 9, 8))
     path = harness.write("big.torrent", big.data)
     harness.job.run()
-    ((method, params),) = fake.loads()
+    ((method, params),) = fake.calls("load.")
     assert method == "load.verbose" and params[1] == str(path)
     assert big.info_hash in fake.items
     # The same file fits the 16 MiB cap of 0.16: sent as bytes there.
-    fake16 = FakeRtorrent((0, 16, 17))
+    fake16 = FakeRtorrent("0.16")
     (tmp_path / "16").mkdir()
     harness16 = Harness(tmp_path / "16", fake16)
     harness16.write("big.torrent", big.data)
     harness16.job.run()
-    assert fake16.loads()[0][0] == "load.raw_verbose"
+    assert fake16.calls("load.")[0][0] == "load.raw_verbose"
 
 
 def test_too_big_with_an_unsafe_name_is_an_error_naming_file_and_limit(
@@ -398,7 +343,7 @@ def test_too_big_with_an_unsafe_name_is_an_error_naming_file_and_limit(
     path = harness.write("big*.torrent", big.data)
     with caplog.at_level(logging.INFO, logger=LOGGER):
         harness.job.run()
-    assert fake.loads() == []
+    assert fake.calls("load.") == []
     (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert str(path) in error and str(request_cap((0, 9, 8))) in error
 
@@ -406,7 +351,8 @@ def test_too_big_with_an_unsafe_name_is_an_error_naming_file_and_limit(
 def test_too_big_and_invisible_to_rtorrent_is_an_error(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake = FakeRtorrent(loads_by_path=False)
+    fake = FakeRtorrent()
+    fake.paths_visible = False  # rTorrent runs elsewhere and cannot read the watch tree
     harness = Harness(tmp_path, fake)
     big = make_metafile("big", size=1 << 40, piece_length=1 << 23)
     path = harness.write("big.torrent", big.data)
@@ -473,7 +419,7 @@ def test_empty_and_foreign_files_are_ignored_on_events(tmp_path: Path, fake: Fak
     harness.job.file_changed(empty, harness.tree)
     harness.job.file_changed(other, harness.tree)
     harness.job.file_changed(harness.tree / "vanished.torrent", harness.tree)
-    assert fake.calls == []
+    assert fake.calls() == []
 
 
 # --- the saved state: restarts, first start, odd names, damage --------------------------------------------
@@ -495,9 +441,9 @@ def test_erased_item_is_not_loaded_again_after_a_restart(tmp_path: Path, fake: F
     assert meta.info_hash in fake.items
     del fake.items[meta.info_hash]  # the user erases the item and keeps the metafile
 
-    fake.calls.clear()
+    fake.clear()
     harness.restart().rescan()
-    assert fake.loads() == [] and meta.info_hash not in fake.items
+    assert fake.calls("load.") == [] and meta.info_hash not in fake.items
 
     harness.touch(path, age=30)  # the user touches the file: a new version, loaded
     harness.restart().rescan()
@@ -516,7 +462,7 @@ def test_file_added_while_down_is_loaded_and_invalid_stays_reported_once(
         harness.write("later/while-down.torrent", meta.data)
         harness.restart().rescan()
         harness.restart().rescan()
-    assert meta.info_hash in fake.items and len(fake.loads()) == 1
+    assert meta.info_hash in fake.items and len(fake.calls("load.")) == 1
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and str(bad) in errors[0]
     assert bad.read_bytes() == b"garbage"
@@ -534,7 +480,7 @@ def test_first_start_records_existing_files_without_loading(
         harness.job.start()  # takes the start time; the watcher thread scans
         harness.job.stop()
         harness.job.run()
-    assert fake.loads() == []
+    assert fake.calls("load.") == []
     assert "first start of tree watch 'treewatch': 4 existing metafile(s) recorded, not loaded" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     state = read_state(state_path(tmp_path, "treewatch"))
@@ -567,7 +513,7 @@ def test_corrupt_state_without_a_usable_copy_is_a_warning_and_treated_as_missing
         harness.job.stop()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and str(state_file) in warnings[0] and "not valid JSON" in warnings[0]
-    assert fake.loads() == [] and path.exists()
+    assert fake.calls("load.") == [] and path.exists()
     assert "1 existing metafile(s) recorded, not loaded" in caplog.text
     assert read_state(state_file) is not None  # rewritten whole
 
@@ -642,5 +588,5 @@ def test_state_survives_odd_metafile_names(tmp_path: Path, fake: FakeRtorrent) -
     assert len(fake.items) == len(ODD_NAMES)
     fake.items.clear()
     harness.restart().run()
-    assert fake.loads()[len(ODD_NAMES) :] == []
+    assert fake.calls("load.")[len(ODD_NAMES) :] == []
     assert fake.items == {}

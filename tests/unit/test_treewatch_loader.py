@@ -1,4 +1,4 @@
-"""The tree watch's loader: one candidate to one outcome, with the fake rTorrent and a fake clock.
+"""The tree watch's loader: one candidate to one outcome, with the shared fake rTorrent and a fake clock.
 
 Also the load mode table and the limits the loader relies on (``plan``, ``rtorrent.commands``).
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sandbox.metafiles import make_metafile
@@ -23,14 +22,8 @@ from pyrotorque.jobs.treewatch.timing import TreeWatchTiming
 from pyrotorque.rtorrent.commands import path_is_loadable
 from pyrotorque.rtorrent.limits import LARGE_REQUEST_CAP, SMALL_REQUEST_CAP, request_cap
 from tests.support.clock import FakeClock
-from tests.unit.test_treewatch import LOGGER, FakeRtorrent, make_config
-
-
-class SilentRtorrent(FakeRtorrent):
-    """Answers every load and never shows the item (a load rTorrent rejected in its own log)."""
-
-    def _add(self, data: bytes, method: str, commands: tuple[Any, ...]) -> None:
-        pass
+from tests.support.fake_rtorrent import FakeRtorrent
+from tests.unit.test_treewatch import LOGGER, make_config
 
 
 class Setup:
@@ -52,7 +45,7 @@ class Setup:
         self.clock = FakeClock()
         context = JobContext(
             name="treewatch",
-            client=client,  # type: ignore[arg-type]
+            client=client.client(),
             config=make_config(tmp_path),
             dry_run=dry_run,
             log=logging.getLogger(LOGGER),
@@ -97,38 +90,38 @@ def test_loaded_carries_hash_name_and_plan(tmp_path: Path, fake: FakeRtorrent) -
         None,
     )
     assert result.plan is not None and result.plan.state == "[queued] [startable]"
-    assert fake.items[meta.info_hash]["method"] == "load.raw_verbose"
+    assert fake.items[meta.info_hash].loaded_by == "load.raw_verbose"
     assert setup.clock.sleeps == []  # the fake shows the item at once: no polling
 
 
 def test_already_loaded_asks_one_d_hash_and_loads_nothing(tmp_path: Path, fake: FakeRtorrent) -> None:
     setup = Setup(tmp_path, fake)
     meta = make_metafile("present")
-    fake._add(meta.data, "load.raw", ())
+    fake.add_metafile(meta.data)
     result = setup.load(setup.candidate("a.torrent", meta.data))
     assert (result.outcome, result.info_hash, result.plan) == (Outcome.ALREADY_LOADED, meta.info_hash, None)
-    assert fake.calls == [("d.hash", (meta.info_hash,))]
+    assert fake.calls() == [("d.hash", (meta.info_hash,))]
 
 
 def test_shared_batch_fetches_the_loaded_set_once_and_adds_to_it(tmp_path: Path, fake: FakeRtorrent) -> None:
     setup = Setup(tmp_path, fake)
     present, new = make_metafile("present"), make_metafile("new")
-    fake._add(present.data, "load.raw", ())
+    fake.add_metafile(present.data)
     batch = setup.loader.batch(shared=True)
     outcomes = [
         batch.load(setup.candidate(name, meta.data)).outcome
         for name, meta in (("a.torrent", present), ("b.torrent", new), ("b-copy.torrent", new))
     ]
     assert outcomes == [Outcome.ALREADY_LOADED, Outcome.LOADED, Outcome.ALREADY_LOADED]
-    assert [method for method, _ in fake.calls].count("d.multicall2") == 1
-    assert len(fake.loads()) == 1
+    assert [method for method, _ in fake.calls()].count("d.multicall2") == 1
+    assert len(fake.calls("load.")) == 1
 
 
 def test_invalid_file_is_an_outcome_without_any_request(tmp_path: Path, fake: FakeRtorrent) -> None:
     setup = Setup(tmp_path, fake)
     result = setup.load(setup.candidate("bad.torrent", b"d4:infoi1ee"))
     assert (result.outcome, result.info_hash) == (Outcome.INVALID, "")
-    assert fake.calls == []
+    assert fake.calls() == []
 
 
 def test_rtorrent_away_is_a_result_not_an_exception(tmp_path: Path, fake: FakeRtorrent) -> None:
@@ -146,7 +139,7 @@ def test_dry_run_decides_the_plan_and_sends_nothing(tmp_path: Path, fake: FakeRt
     result = setup.load(setup.candidate("a.start", meta.data))
     assert (result.outcome, result.info_hash) == (Outcome.DRY_RUN, meta.info_hash)
     assert result.plan is not None and result.plan.state == "[started]"
-    assert fake.loads() == []
+    assert fake.calls("load.") == []
 
 
 def test_rendered_commands_follow_the_tie_in_name_order(tmp_path: Path, fake: FakeRtorrent) -> None:
@@ -154,7 +147,7 @@ def test_rendered_commands_follow_the_tie_in_name_order(tmp_path: Path, fake: Fa
     meta = make_metafile("cmds")
     candidate = setup.candidate("a.torrent", meta.data)
     setup.load(candidate)
-    assert fake.items[meta.info_hash]["commands"] == [
+    assert fake.items[meta.info_hash].commands == [
         f"d.tied_to_file.set={candidate.path}",
         "d.custom1.set=one",
         "d.custom2.set=cmds",
@@ -164,7 +157,9 @@ def test_rendered_commands_follow_the_tie_in_name_order(tmp_path: Path, fake: Fa
 def test_not_shown_within_the_verify_timeout_is_not_loaded(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    setup = Setup(tmp_path, SilentRtorrent())
+    fake = FakeRtorrent()
+    fake.refuse_loads = True  # answers every load and never shows the item (rejected in its own log)
+    setup = Setup(tmp_path, fake)
     with caplog.at_level(logging.ERROR, logger=LOGGER):
         result = setup.load(setup.candidate("a.torrent", make_metafile("lost").data))
     assert result.outcome is Outcome.NOT_LOADED
@@ -184,20 +179,23 @@ def test_too_big_is_loaded_by_path(
     with caplog.at_level(logging.INFO, logger=LOGGER):
         result = setup.load(candidate)
     assert result.outcome is Outcome.LOADED
-    ((method, params),) = fake.loads()
+    ((method, params),) = fake.calls("load.")
     assert (method, params[1]) == ("load.verbose", str(candidate.path))
     assert "by path (too big to send)" in caplog.text
 
 
 @pytest.mark.parametrize(
-    ("name", "client"),
+    ("name", "visible"),
     [
-        ("big*.torrent", FakeRtorrent()),  # cannot be loaded by name: nothing is sent
-        ("big.torrent", SilentRtorrent()),  # loaded by path, but rTorrent cannot read it there
+        ("big*.torrent", True),  # cannot be loaded by name: nothing is sent
+        ("big.torrent", False),  # loaded by path, but rTorrent cannot read it there
     ],
 )
-def test_too_big_and_not_loadable_by_path_is_too_big(tmp_path: Path, name: str, client: FakeRtorrent) -> None:
-    setup = Setup(tmp_path, client)
+def test_too_big_and_not_loadable_by_path_is_too_big(
+    tmp_path: Path, fake: FakeRtorrent, name: str, visible: bool
+) -> None:
+    fake.paths_visible = visible
+    setup = Setup(tmp_path, fake)
     big = make_metafile("big", size=1 << 40, piece_length=1 << 23)
     result = setup.load(setup.candidate(name, big.data))
     assert (result.outcome, result.info_hash) == (Outcome.TOO_BIG, big.info_hash)

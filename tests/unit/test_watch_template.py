@@ -471,7 +471,7 @@ sendable_text = st.text(
         codec="utf-8",
         max_codepoint=0xFFFD,
         blacklist_characters="\r",
-        blacklist_categories=("Cs",),
+        blacklist_categories=["Cs"],
     ).filter(lambda char: char in "\t\n" or ord(char) >= 0x20)
 )
 

@@ -402,7 +402,7 @@ def test_fault_struct_maps_code_and_message() -> None:
 def _scalars() -> st.SearchStrategy[Any]:
     return st.one_of(
         st.text(),
-        st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8),
+        st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8),
         st.integers(min_value=-(2**31), max_value=2**31 - 1),
         st.booleans(),
         st.floats(allow_nan=False),
@@ -538,11 +538,13 @@ CELLS = st.one_of(
 def tables(draw: st.DrawFn) -> list[list[Any]]:
     """Rows of equal width, mostly one type per column (as rTorrent answers), now and then not."""
     width = draw(st.integers(min_value=1, max_value=5))
-    columns = [draw(st.sampled_from([TEXTS, INTEGERS, st.booleans(), CELLS])) for _ in range(width)]
+    kinds: list[st.SearchStrategy[Any]] = [TEXTS, INTEGERS, st.booleans(), CELLS]
+    columns = [draw(st.sampled_from(kinds)) for _ in range(width)]
     rows = draw(
         st.lists(st.tuples(*columns).map(list), min_size=draw(st.sampled_from([0, 1, 1, 1])), max_size=6)
     )
-    if rows and draw(st.booleans()):
+    odd_one_out = draw(st.booleans())
+    if rows and odd_one_out:
         # the odd one out: a nested list, a shorter or longer row, an empty row
         row = draw(st.sampled_from(range(len(rows))))
         odd = draw(st.sampled_from(["nested", "short", "long", "empty"]))
