@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from sandbox.rtorrent import RtorrentSandbox, free_port
 
-from tests.integration.test_daemon_cli import Daemonland, alive, wait_for
+from tests.integration.test_daemon_cli import Daemonland, alive
 from tests.integration.test_daemon_lifecycle import USERJOBS
 from tests.support.http_gateway import http_gateway
+from tests.support.polling import wait_for
 
 TOO_MANY_DIGITS = "7" * (sys.get_int_max_str_digits() + 1)
 TOO_LONG_PATH = "/tmp/" + "w" * 300

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sandbox.rtorrent import RtorrentSandbox, SandboxFactory
 
+from pyrotorque.clock import as_clock
 from pyrotorque.config import Config
 from pyrotorque.errors import RtorrentError, TransportError
 from pyrotorque.jobs.base import JobContext
@@ -60,7 +61,7 @@ def queue_job(url: str, **options: object) -> QueueManager:
         client=RtorrentClient(url, timeout=3.0),
         config=Config(config_dir=Path("/nonexistent")),
         log=logging.getLogger("pyrotorque.job.queue"),
-        clock=Clock(),
+        clock=as_clock(Clock()),
     )
     job = QueueManager(context, QueueOptions(**options))  # type: ignore[arg-type]
     job.start()

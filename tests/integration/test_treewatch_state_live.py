@@ -7,6 +7,7 @@ import logging
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,7 @@ def test_a_read_only_state_folder_keeps_the_job_working_and_says_so_once(
             job.rescan()
             for index, meta in enumerate(files):
                 watch.write(f"ro-{index}.torrent", meta.data)
-                wait_for(lambda meta=meta: watch.loaded(meta), "a file while the state cannot be saved")
+                wait_for(partial(watch.loaded, meta), "a file while the state cannot be saved")
                 job.rescan()  # every scan saves, and fails again
             job.stop()
     finally:

@@ -33,7 +33,7 @@ lines = st.one_of(
     st.tuples(st.sampled_from(JOBS), st.sampled_from(KEYS), st.sampled_from(VALUES)).map(
         lambda t: f"job.{t[0]}.{t[1]} = {t[2]}"
     ),
-    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
 )
 global_lines = st.tuples(st.sampled_from(GLOBAL_KEYS), st.sampled_from(VALUES)).map(
     lambda t: f"{t[0]} = {t[1]}"
