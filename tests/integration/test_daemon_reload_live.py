@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sandbox.http_front import HttpFront
 from sandbox.rtorrent import RtorrentSandbox, free_port
 
 from tests.integration.test_daemon_cli import Daemonland, alive
 from tests.integration.test_daemon_lifecycle import USERJOBS
-from tests.support.http_gateway import http_gateway
 from tests.support.polling import wait_for
 
 TOO_MANY_DIGITS = "7" * (sys.get_int_max_str_digits() + 1)
@@ -166,7 +166,8 @@ def test_a_torque_ini_that_is_a_directory_is_an_error_everywhere(land: Daemonlan
 def test_a_password_in_the_url_is_masked_in_output_and_log(
     land: Daemonland, rtorrent: RtorrentSandbox
 ) -> None:
-    with http_gateway(rtorrent.socket_path, "alice", "s3cret") as port:
+    with HttpFront(rtorrent.socket_path, credentials=("alice", "s3cret")) as front:
+        port = front.port
         land.url = f"http://alice:s3cret@127.0.0.1:{port}/RPC2"
         land.write(schedule="second=*")
         checked = land.run("--check")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox.https_front import HttpsFront, make_certificate
+from sandbox.http_front import HttpFront, make_certificate
 from sandbox.rtorrent import RtorrentSandbox, free_port
 
 from pyrotorque.config import load_config
@@ -31,12 +31,12 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def front(rtorrent: RtorrentSandbox, certificate: tuple[Path, Path]) -> Iterator[HttpsFront]:
-    with HttpsFront(rtorrent.socket_path, *certificate, credentials=("alice", "s:cret")) as started:
+def front(rtorrent: RtorrentSandbox, certificate: tuple[Path, Path]) -> Iterator[HttpFront]:
+    with HttpFront(rtorrent.socket_path, certificate=certificate, credentials=("alice", "s:cret")) as started:
         yield started
 
 
-def test_https_refuses_a_certificate_it_cannot_verify(front: HttpsFront) -> None:
+def test_https_refuses_a_certificate_it_cannot_verify(front: HttpFront) -> None:
     client = RtorrentClient(f"https://alice:s%3Acret@localhost:{front.port}/RPC2", timeout=10)
 
     with pytest.raises(TransportError) as caught:
@@ -49,7 +49,7 @@ def test_https_refuses_a_certificate_it_cannot_verify(front: HttpsFront) -> None
 
 
 def test_https_with_verify_no_reaches_rtorrent_and_sends_the_credentials(
-    front: HttpsFront, rtorrent: RtorrentSandbox
+    front: HttpFront, rtorrent: RtorrentSandbox
 ) -> None:
     client = RtorrentClient(f"https://alice:s%3Acret@localhost:{front.port}/RPC2?verify=no", timeout=10)
 
@@ -57,7 +57,7 @@ def test_https_with_verify_no_reaches_rtorrent_and_sends_the_credentials(
     assert front.authorizations[-1] is not None and front.authorizations[-1].startswith("Basic ")
 
 
-def test_https_with_a_wrong_password_is_a_clear_error_without_the_password(front: HttpsFront) -> None:
+def test_https_with_a_wrong_password_is_a_clear_error_without_the_password(front: HttpFront) -> None:
     client = RtorrentClient(f"https://alice:wrong-pw@localhost:{front.port}/RPC2?verify=no", timeout=10)
 
     with pytest.raises(TransportError) as caught:

@@ -1,9 +1,10 @@
-"""An HTTPS front for a sandboxed rTorrent, as a web server with an SCGI pass-through would be.
+"""An HTTP(S) front for a sandboxed rTorrent, as a web server with an SCGI pass-through would be.
 
-rTorrent itself speaks only SCGI; users reach it over HTTPS through nginx or similar. This front is
-a small real TLS server (the stdlib's ``ssl`` with a certificate made by ``openssl``) that hands each
-POST body to rTorrent's socket and returns the answer, so the client's TLS checks meet a real
-handshake and a real rTorrent behind it. Optional basic auth checks what the client sends.
+rTorrent itself speaks only SCGI; users reach it over HTTP(S) through nginx or similar at ``/RPC2``.
+This front is a small real server that hands each POST body to rTorrent's socket and returns the
+answer. With a certificate (made by ``openssl``, see ``make_certificate``) it speaks TLS, so the
+client's certificate checks meet a real handshake with a real rTorrent behind it. Optional basic
+auth checks what the client sends.
 """
 
 from __future__ import annotations
@@ -34,14 +35,21 @@ def make_certificate(directory: Path, host: str = "localhost") -> tuple[Path, Pa
     return cert, key
 
 
-class HttpsFront:
-    """Serves ``POST <any path>`` on 127.0.0.1 over TLS and forwards the body to ``socket_path``."""
+class HttpFront:
+    """Serves ``POST <any path>`` on 127.0.0.1 and forwards the body to ``socket_path``.
+
+    ``certificate`` (a certificate and key file) makes it HTTPS; without, it is plain HTTP.
+    """
 
     def __init__(
-        self, socket_path: Path, cert: Path, key: Path, *, credentials: tuple[str, str] | None = None
+        self,
+        socket_path: Path,
+        *,
+        certificate: tuple[Path, Path] | None = None,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         self.socket_path = socket_path
-        self.cert, self.key = cert, key
+        self.certificate = certificate
         self.credentials = credentials
         self.requests = 0
         self.authorizations: list[str | None] = []
@@ -51,7 +59,7 @@ class HttpsFront:
     @property
     def port(self) -> int:
         if self._server is None:
-            raise RuntimeError("the HTTPS front is not started")
+            raise RuntimeError("the HTTP front is not started")
         return int(self._server.server_address[1])
 
     def start(self) -> Self:
@@ -78,11 +86,13 @@ class HttpsFront:
                 pass
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert, self.key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
+        server.daemon_threads = True
+        if self.certificate is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.certificate)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="https-front", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, name="http-front", daemon=True)
         self._thread.start()
         return self
 
