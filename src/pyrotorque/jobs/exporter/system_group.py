@@ -3,7 +3,7 @@ rTorrent's versions and the view sizes, from one system.multicall per scrape."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,23 +128,8 @@ class SystemGroup:
         calls += [("view.size", ("", view)) for view in known_views]
         answers = client.multicall(calls)
 
-        families: list[Metric] = []
-        for (metric, _method), answer in zip(offered, answers, strict=False):
-            value = _number(answer)
-            if value is None or (metric.name == "start_time_seconds" and not value):
-                continue  # a fault, or an unset startup stamp: leave the series out rather than lie
-            family = _family(metric.kind, self.prefix + metric.name, metric.help)
-            family.add_metric([], value)
-            families.append(family)
-
-        info_family = GaugeMetricFamily(
-            self.prefix + "info",
-            "rTorrent and libtorrent versions",
-            labels=["client_version", "library_version"],
-        )
-        info_family.add_metric([info.client_version_text, info.library_version], 1)
-        families.append(info_family)
-
+        families = self._global_families(offered, answers)
+        families.append(self._info_family(info))
         views = [str(view) for view in _required(answers[len(offered)])]
         sizes = dict(zip(known_views, answers[len(offered) + 1 :], strict=True))
         new_views = [view for view in views if view not in sizes]
@@ -153,11 +138,36 @@ class SystemGroup:
                 zip(new_views, client.multicall([("view.size", ("", v)) for v in new_views]), strict=True)
             )
         self._views = views
+        families.append(self._view_family(views, sizes))
+        return families
 
+    def _global_families(
+        self, offered: Sequence[tuple[SystemMetric, str]], answers: Sequence[Any]
+    ) -> list[Metric]:
+        """One family per global value this rTorrent answered."""
+        families: list[Metric] = []
+        for (metric, _method), answer in zip(offered, answers, strict=False):
+            value = _number(answer)
+            if value is None or (metric.name == "start_time_seconds" and not value):
+                continue  # a fault, or an unset startup stamp: leave the series out rather than lie
+            family = _family(metric.kind, self.prefix + metric.name, metric.help)
+            family.add_metric([], value)
+            families.append(family)
+        return families
+
+    def _info_family(self, info: ServerInfo) -> Metric:
+        info_family = GaugeMetricFamily(
+            self.prefix + "info",
+            "rTorrent and libtorrent versions",
+            labels=["client_version", "library_version"],
+        )
+        info_family.add_metric([info.client_version_text, info.library_version], 1)
+        return info_family
+
+    def _view_family(self, views: Sequence[str], sizes: Mapping[str, Any]) -> Metric:
         view_family = GaugeMetricFamily(self.prefix + "view_size", "Items in each view", labels=["view"])
         for view in views:
             size = _number(sizes.get(view))
             if size is not None:  # a view removed between view.list and view.size answers a fault
                 view_family.add_metric([view], size)
-        families.append(view_family)
-        return families
+        return view_family
