@@ -191,7 +191,7 @@ def test_first_pass_is_kleene_logic(condition: str, fake_items: list[RawItem], f
     files: dict[str, tuple[Any, ...]] = {}
     if files_known:
         for row, item in zip(rows, client.items.values(), strict=True):
-            files[item.hash] = query._entry(row, FileList([list(entry) for entry in item.files]))
+            files[item.hash] = query._lists.entry(row, FileList([list(entry) for entry in item.files]))
     layout = RowLayout(query.commands, FieldContext(ALIASES, NOW), files, {})
     multi = query.commands.index("d.is_multi_file") if "d.is_multi_file" in query.commands else None
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from pyrotorque.errors import FaultError, HashNotFound, ProtocolError
 from pyrotorque.gcpause import CollectorPause
 from pyrotorque.rtorrent import xmlrpc as xmlrpc_module
+from pyrotorque.rtorrent import xmlrpc_encode, xmlrpc_table, xmlrpc_tokens
 from pyrotorque.rtorrent.codec import ParamEncodeError
 from pyrotorque.rtorrent.xmlrpc import XMLRPC
 
@@ -446,7 +447,7 @@ def test_random_values_decode_like_the_stdlib(value: Any, variant: int) -> None:
 def test_our_encoding_of_64_bit_values_decodes_like_the_stdlib(value: Any) -> None:
     pieces: list[str] = []
     try:
-        xmlrpc_module._encode_value(value, pieces, "value")
+        xmlrpc_encode._encode_value(value, pieces, "value")
     except ParamEncodeError:
         assume(False)
     body = f"<?xml version='1.0'?>\n<methodResponse><params><param>{''.join(pieces)}</param></params>"
@@ -606,13 +607,13 @@ def xmlrpc_c_table(rows: list[list[Any]], references: bool = False, int_tag: str
 def uses_tokenizer(body: bytes, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Whether decoding ``body`` falls back from the table path to the tokenizer."""
     calls = []
-    original = xmlrpc_module._build
+    original = xmlrpc_tokens._build
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(xmlrpc_module, "_build", spy)
+    monkeypatch.setattr(xmlrpc_tokens, "_build", spy)
     xmlrpc_module._decode_fast(body.decode("utf-8"))
     monkeypatch.undo()
     return bool(calls)
@@ -778,14 +779,14 @@ def test_anything_between_rows_agrees_with_the_stdlib(junk: str, where: int) -> 
     assert_agrees_with_stdlib(mangled.encode())
 
 
-@pytest.mark.parametrize("width", [xmlrpc_module._TABLE_MAX_WIDTH, xmlrpc_module._TABLE_MAX_WIDTH + 1])
+@pytest.mark.parametrize("width", [xmlrpc_table._TABLE_MAX_WIDTH, xmlrpc_table._TABLE_MAX_WIDTH + 1])
 def test_wide_tables(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [
         [f"{row}.{column}" if column % 2 else row * column for column in range(width)] for row in range(3)
     ]
     body = xmlrpc_c_table(rows)
     assert_same(XMLRPC.decode_response(body), rows)
-    assert uses_tokenizer(body, monkeypatch) == (width > xmlrpc_module._TABLE_MAX_WIDTH)
+    assert uses_tokenizer(body, monkeypatch) == (width > xmlrpc_table._TABLE_MAX_WIDTH)
 
 
 # ---------------------------------------------------------------------------------------------

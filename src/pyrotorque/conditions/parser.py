@@ -8,51 +8,25 @@
     and_list  := unary unary*             # juxtaposition is AND
     unary     := "NOT" unary | "[" group "]" | term
     term      := FIELD OP values | values # a bare value list tests the default field
+
+This module parses the structure; a term's own text is parsed in terms.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
-from pyrotorque.conditions.nodes import And, Evaluator, FieldValue, Node, Not, Or, Resolver, Term
+from pyrotorque.conditions.nodes import And, Evaluator, Node, Not, Or, Resolver
+from pyrotorque.conditions.terms import FieldLookup, FieldSpec, parse_term
 from pyrotorque.conditions.tokens import Token, tokenize
-from pyrotorque.conditions.values import ValueKind, parse_value
 from pyrotorque.errors import ConditionError
 
 __all__ = ["FieldSpec", "Matcher", "parse_condition"]
 
 MAX_DEPTH: Final = 64
-_FIELD_RE: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)(==|=|!=|<>|<=|>=|<|>|~)")
-# How a comparison operator rewrites each value into the "=" form.
-_OPERATORS: Final[dict[str, tuple[bool, str]]] = {
-    "<": (False, "-"),
-    ">": (False, "+"),
-    "<=": (True, "+"),
-    ">=": (True, "-"),
-    "!=": (True, ""),
-    "<>": (True, ""),
-}
-_ORDERED_KINDS: Final = frozenset({"number", "bytes", "time", "time_notnull", "duration", "magic"})
-_TEXT_KINDS: Final = frozenset({"pattern", "files", "magic"})
-
-
-class FieldSpec(Protocol):
-    """What the parser needs to know about a field."""
-
-    @property
-    def name(self) -> str:
-        """The field's name as written in conditions."""
-
-    @property
-    def kind(self) -> ValueKind:
-        """The value type of the field."""
-
-
-FieldLookup = Callable[[str], FieldSpec]
 
 
 @dataclass(frozen=True)
@@ -208,115 +182,4 @@ class _Parser:
             self.index += 1
             return node
         self.index += 1
-        return self.term(token)
-
-    def term(self, token: Token) -> Node:
-        # Like pyrocore, "name=My Show*" and 'name=/s\d+/' are terms: quotes only group words there.
-        # But an operator never spans a quote boundary: name="=" is name = "=", not name == "".
-        found = _FIELD_RE.match(token.text)
-        if found:
-            flags = token.quoted[found.start(2) : found.end(2)]
-            if len(set(flags)) > 1:
-                found = _FIELD_RE.match(token.text[: found.start(2) + flags.index(flags[-1])])
-        if found:
-            name, operator = found.group(1), found.group(2)
-            value_token = token.slice(found.end())
-        else:
-            unquoted_equals = [i for i, c in enumerate(token.text) if c == "=" and not token.quoted[i]]
-            if unquoted_equals:
-                raise self.error(f"Bad field name {token.text[: unquoted_equals[0]]!r}", token.start)
-            if self.default_field is None:
-                raise self.error(f"Field name missing in {token.text!r} (expected '=')", token.start)
-            name, operator, value_token = self.default_field, "=", token
-        try:
-            spec = self.lookup(name)
-        except ConditionError as exc:
-            raise self.error(exc.reason, token.start) from None
-        return self.build_term(spec, operator, value_token, token)
-
-    def build_term(self, spec: FieldSpec, operator: str, value_token: Token, token: Token) -> Term:
-        kind = spec.kind
-        if operator == "~":
-            if kind not in _TEXT_KINDS:
-                raise self.error(f"Field {spec.name!r} cannot be matched with '~'", token.start)
-            regex = _prefixed(value_token, "/", suffix="/")
-            values = [FieldValue(parse_value(kind, regex, field=spec.name), False)]
-            return Term(spec.name, kind, values)
-        negate_all, sign = _OPERATORS.get(operator, (False, ""))
-        if sign and kind not in _ORDERED_KINDS:
-            raise self.error(f"Field {spec.name!r} cannot be compared with {operator!r}", token.start)
-        values: list[FieldValue] = []  # type: ignore[no-redef]
-        for negated, item in _split_values(value_token, self):
-            if operator in _OPERATORS and (negated or item.text[:1] in ("+", "-")):
-                bad = "!" if negated else item.text[:1]
-                where = item.start - 1 if negated else item.position(0)
-                raise self.error(f"Comparison operator {operator!r} cannot be followed by {bad!r}", where)
-            if sign:
-                item = _prefixed(item, sign)
-            test = parse_value(kind, item, field=spec.name, exact=operator == "==")
-            values.append(FieldValue(test, negated != negate_all))
-        return Term(spec.name, kind, values, exact=operator == "==" and kind == "tags")
-
-
-def _prefixed(token: Token, prefix: str, suffix: str = "") -> Token:
-    """A token with unquoted text added around it (for operator rewrites)."""
-    start = token.start
-    return Token(
-        prefix + token.text + suffix,
-        (start,) * len(prefix) + token.offsets + (token.position(len(token.text)),) * len(suffix),
-        (False,) * len(prefix) + token.quoted + (False,) * len(suffix),
-        start,
-    )
-
-
-def _split_values(token: Token, parser: _Parser) -> Iterator[tuple[bool, Token]]:
-    """Split a value list on unquoted commas; a ``/regex/`` may contain commas."""
-    text, quoted = token.text, token.quoted
-    length = len(text)
-    if length == 0:
-        yield False, token
-        return
-    begin = 0
-    count = 0
-    while True:
-        start = begin
-        negated = start < length and text[start] == "!" and not quoted[start]
-        if negated:
-            start += 1
-        end = _regex_end(text, quoted, start)
-        if end is None:
-            end = start
-            while end < length and not (text[end] == "," and not quoted[end]):
-                end += 1
-        count += 1
-        item = token.slice(start, end)
-        at_end = end >= length
-        if not item.text and not negated and (count > 1 or not at_end):
-            raise parser.error("Empty value in a list of values", token.position(start))
-        yield negated, item
-        if at_end:
-            return
-        begin = end + 1
-        if begin >= length:
-            raise parser.error("Empty value at the end of a list of values", token.position(end))
-
-
-def _regex_end(text: str, quoted: tuple[bool, ...], start: int) -> int | None:
-    """The end of a ``/regex/`` or ``/regex/i`` value starting at ``start``, if there is one."""
-    length = len(text)
-    if start >= length or text[start] != "/":
-        return None
-    index = start + 1
-    while index < length:
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "/":
-            after = index + 1
-            if after < length and text[after] == "i":
-                after += 1
-            if after >= length or (text[after] == "," and not quoted[after]):
-                return after
-        index += 1
-    return None
+        return parse_term(token, self.default_field, self.lookup, self.error)

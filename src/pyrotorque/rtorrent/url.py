@@ -81,33 +81,46 @@ def parse_url(text: str) -> Endpoint:
 
     if scheme in _UNIX_SCHEMES and not _is_tcp(scheme, parts.netloc):
         _refuse_unknown_keys(raw, options)
-        if parts.netloc not in ("", "~"):
-            raise ConfigError(f"a unix socket URL names no host: {raw!r}")
-        path = unquote(parts.path)
-        if parts.netloc == "~":
-            path = os.path.expanduser("~" + path)
-        elif path.startswith("/~"):
-            path = os.path.expanduser(path[1:])
-        return _unix_endpoint(raw, path, protocol)
+        return _unix_url_endpoint(raw, parts, protocol)
     if scheme == "scgi":
         _refuse_unknown_keys(raw, options)
         return _tcp_endpoint(raw, parts.hostname, _port(raw, parts), parts.path, protocol)
     if scheme in ("http", "https"):
-        if not parts.hostname:
-            raise ConfigError(f"no host in rTorrent URL {raw!r}")
-        extra_query = _other_query(options)
-        return Endpoint(
-            kind="https" if scheme == "https" else "http",
-            url=raw,
-            path=(parts.path or "/") + (f"?{extra_query}" if extra_query else ""),
-            host=parts.hostname,
-            port=_port(raw, parts) or (443 if scheme == "https" else 80),
-            username=unquote(parts.username) if parts.username is not None else None,
-            password=unquote(parts.password) if parts.password is not None else None,
-            verify_tls=verify,
-            protocol=protocol,
-        )
+        return _http_endpoint(raw, parts, options, protocol, verify)
     raise ConfigError(f"unsupported scheme {scheme!r} in rTorrent URL {raw!r} (use scgi, http or https)")
+
+
+def _unix_url_endpoint(raw: str, parts: SplitResult, protocol: Protocol | None) -> Endpoint:
+    """A unix socket named by a URL: ``scgi:///path``, ``scgi://~/path``, ``scgi:///~/path``."""
+    if parts.netloc not in ("", "~"):
+        raise ConfigError(f"a unix socket URL names no host: {raw!r}")
+    path = unquote(parts.path)
+    if parts.netloc == "~":
+        path = os.path.expanduser("~" + path)
+    elif path.startswith("/~"):
+        path = os.path.expanduser(path[1:])
+    return _unix_endpoint(raw, path, protocol)
+
+
+def _http_endpoint(
+    raw: str, parts: SplitResult, options: list[tuple[str, str]], protocol: Protocol | None, verify: bool
+) -> Endpoint:
+    """An HTTP(S) endpoint; query keys that are not ours stay in the path."""
+    if not parts.hostname:
+        raise ConfigError(f"no host in rTorrent URL {raw!r}")
+    extra_query = _other_query(options)
+    https = parts.scheme.lower() == "https"
+    return Endpoint(
+        kind="https" if https else "http",
+        url=raw,
+        path=(parts.path or "/") + (f"?{extra_query}" if extra_query else ""),
+        host=parts.hostname,
+        port=_port(raw, parts) or (443 if https else 80),
+        username=unquote(parts.username) if parts.username is not None else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        verify_tls=verify,
+        protocol=protocol,
+    )
 
 
 def _is_tcp(scheme: str, netloc: str) -> bool:
