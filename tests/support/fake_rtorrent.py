@@ -45,7 +45,13 @@ LIBRARY_VERSIONS: Final = {"0.9.8": "0.13.8", "0.16": "0.16.17"}
 
 #: The calls of the client's protocol detection; ``sent()`` leaves requests of only these out.
 DETECTION_METHODS: Final = frozenset(
-    {"system.client_version", "system.library_version", "system.listMethods", "network.rpc.use_jsonrpc"}
+    {
+        "system.client_version",
+        "system.library_version",
+        "system.listMethods",
+        "network.rpc.use_jsonrpc",
+        "network.xmlrpc.size_limit",
+    }
 )
 
 #: The views every rTorrent has; "name" is sorted by name, the others keep the load order.
@@ -213,6 +219,7 @@ class FakeRtorrent:
         self.paths_visible = True
         self.on_request: Callable[[Request], None] | None = None
         self.session_name = "fake:4242"
+        self.xmlrpc_size_limit = 512 << 10
         self.session_path = "/fake/session"
         self.now: float | None = None  # system.time; None: the real time
         self._faults: list[tuple[str, str | None, int, str]] = []
@@ -557,6 +564,8 @@ class FakeRtorrent:
             "system.library_version": lambda target="": self.library_version,
             "system.listMethods": lambda *args: sorted(self.commands),
             "system.time": lambda target="": int(self._time()),
+            # Both lines' default when rtorrent.rc does not raise it (the real sandboxes set 16M).
+            "network.xmlrpc.size_limit": lambda target="": self.xmlrpc_size_limit,
             "system.time_usec": lambda target="": int(self._time() * 1_000_000),
             "system.pid": lambda target="": os.getpid(),
             "session.name": lambda target="": self.session_name,
