@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import subprocess
 from pathlib import Path
 
 from sandbox.metafiles import Metafile, make_metafile
@@ -68,3 +70,29 @@ def open_sockets(pid: int) -> int:
 def thread_count(pid: int) -> int:
     """The number of threads of ``pid``."""
     return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+def mount_tmpfs(where: Path, options: str) -> None:
+    """Mount a tmpfs on ``where`` (the tests run as root; CI=true must not skip them)."""
+    where.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], check=True)
+
+
+def unmount(where: Path) -> None:
+    """Undo ``mount_tmpfs`` (lazily, should a process still hold a file there)."""
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def fill_up(folder: Path) -> Path:
+    """Write a file in ``folder`` until its file system is full; returns the file."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+    finally:
+        os.close(fd)
+    return filler
