@@ -73,6 +73,8 @@ class Daemon:
         self._stop_requests = 0
         self._reload_requested = False
         self._calls_cut = False
+        #: Seconds from a stop request to the hard end of the process (tests make it short).
+        self.stop_bound = STOP_BOUND
         #: Ticks still running when the daemon stopped without waiting for them.
         self.abandoned: list[str] = []
 
@@ -123,22 +125,21 @@ class Daemon:
             # must not keep it alive either (the timer thread is a daemon thread and dies with it).
 
     def _arm_stop_bound(self) -> None:
-        """End the process ``STOP_BOUND`` seconds from now if the orderly stop has not ended it."""
-        timer = threading.Timer(STOP_BOUND, self._out_of_time)
+        """End the process ``stop_bound`` seconds from now if the orderly stop has not ended it."""
+        timer = threading.Timer(self.stop_bound, self._out_of_time)
         timer.daemon = True
         timer.name = "pyrotorque-stop-bound"
         timer.start()
 
     def _out_of_time(self) -> None:
         # Something blocks the stop beyond its bound (a job's stop(), a call that ignores the cut):
-        # leave now, as the guard file and --stop promise. The pid file goes; its lock ends with us.
-        with contextlib.suppress(Exception):
-            log.error("Stopping took longer than %.0f s; ending process #%d now", STOP_BOUND, os.getpid())
+        # leave now, as --stop promises. The pid file goes; its lock ends with the process. The last
+        # line is written by a thread of its own: a log handler may be stuck with the rest.
         with contextlib.suppress(Exception):
             self.pid_file.release()
-        for handler in logging.getLogger().handlers:
-            with contextlib.suppress(Exception):
-                handler.flush()
+        farewell = threading.Thread(target=_say_out_of_time, name="pyrotorque-farewell", daemon=True)
+        farewell.start()
+        farewell.join(1.0)
         self._hard_exit(0)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
@@ -268,6 +269,14 @@ class Daemon:
         if self.plan.client.abort_calls(_CUT_REASON) and not self._calls_cut:
             self._calls_cut = True
             log.info("Cutting the rTorrent calls still running: the daemon is stopping")
+
+
+def _say_out_of_time() -> None:
+    """The last log line of a stop that ran out of time."""
+    with contextlib.suppress(Exception):
+        log.error("Stopping took longer than %.0f s; ending process #%d now", STOP_BOUND, os.getpid())
+        for handler in logging.getLogger().handlers:
+            handler.flush()
 
 
 def _wait_slice(deadline: float | None) -> float:
