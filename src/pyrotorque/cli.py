@@ -264,7 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _log_level(args), settings.log_path if to_file else None, console=not args.cron, debug=args.debug
         )
     except OSError as exc:
-        return _fail(args, EXIT_IOERR, f"cannot open the log file {settings.log_path}: {exc.strerror}")
+        # Not _fail: with no log there is nowhere to log it, and logging's fallback would repeat it.
+        _tell(f"cannot open the log file {settings.log_path}: {exc.strerror}")
+        return EXIT_IOERR
     return _run_mapping_errors(args)
 
 

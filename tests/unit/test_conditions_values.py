@@ -244,3 +244,20 @@ def test_field_name_errors(name: str, message: str) -> None:
 def test_reading_fields_is_allowed_for_read_commands() -> None:
     for name in ("d_is_open", "d_peers_connected", "d_up.rate", "d_timestamp.started", "d_custom1"):
         parse_condition(f"{name}=1")
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "completed>" + "7" * 5000 + "d",
+        "seedtime<" + "7" * 5000,
+        "leechtime>" + "9" * 400 + "y",
+        "size>" + "9" * 5000 + "g",
+        "prio>" + "9" * 5000,
+    ],
+)
+def test_a_number_beyond_pythons_range_is_a_condition_error_at_its_position(condition: str) -> None:
+    with pytest.raises(ConditionError) as caught:
+        parse_condition(condition)
+    assert caught.value.position == condition.index(next(c for c in condition if c.isdigit()))
+    assert "out of range" in str(caught.value)

@@ -105,3 +105,24 @@ def test_second_stop_signal_stops_without_waiting_for_the_tick(tmp_path: Path) -
     finally:
         job.release.set()
         second.join()
+
+
+def test_a_stop_that_hangs_past_the_bound_removes_the_pid_file_and_ends_the_process(tmp_path: Path) -> None:
+    client = RtorrentClient("scgi:///nonexistent/rpc.socket")
+    job = BlockingJob(JobContext(name="blocking", client=client, config=cast(Config, None)))
+    exits: list[int] = []
+    ended = threading.Event()
+
+    def hard_exit(code: int) -> None:
+        exits.append(code)
+        ended.set()
+
+    pid_file = PidFile(tmp_path / "pid")
+    pid_file.acquire()
+    daemon = daemon_with(job, tmp_path)
+    daemon = Daemon(daemon.settings, daemon.plan, pid_file, hard_exit=hard_exit)
+    daemon.stop_bound = 0.2
+    daemon._arm_stop_bound()
+    assert ended.wait(10)
+    assert exits == [0]
+    assert not (tmp_path / "pid").exists()

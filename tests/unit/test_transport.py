@@ -242,6 +242,35 @@ def test_server_that_never_accepts_times_out(tmp_path: Path) -> None:
             UnixTransport(path, path, timeout=0.3).request(b"x", "text/xml")
 
 
+def test_abort_cuts_a_call_in_flight_and_refuses_later_ones(tmp_path: Path) -> None:
+    # A frozen rTorrent: connect works, nobody reads; the call would wait for its whole 60 s timeout.
+    path = str(tmp_path / "frozen.socket")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(path)
+        listener.listen(1)
+        transport = UnixTransport(path, path, timeout=60)
+        errors: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                transport.request(b"x", "text/xml")
+            except BaseException as exc:  # the test looks at whatever came out
+                errors.append(exc)
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        deadline = time.monotonic() + 10
+        while not transport._in_flight._sockets and time.monotonic() < deadline:
+            time.sleep(0.01)
+        transport.abort("the daemon is stopping")
+        caller.join(10)
+        assert not caller.is_alive()
+        assert [type(exc) for exc in errors] == [TransportError]
+        assert str(errors[0]) == f"call cut short: the daemon is stopping ({path})"
+        with pytest.raises(TransportError, match="call cut short"):
+            transport.request(b"x", "text/xml")
+
+
 def test_tcp_round_trip() -> None:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))

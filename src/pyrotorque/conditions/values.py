@@ -19,6 +19,7 @@ from pyrotorque.conditions.time_values import DurationValue, TimeValue
 from pyrotorque.conditions.tokens import Token
 from pyrotorque.conditions.value_base import Predicate, ValueTest
 from pyrotorque.config.convert import FALSE_WORDS, TRUE_WORDS, bool_word
+from pyrotorque.errors import ConditionError
 
 __all__ = [
     "FALSE_WORDS",
@@ -53,7 +54,11 @@ def parse_bool(text: str) -> bool | None:
 def parse_value(kind: ValueKind, token: Token, *, field: str, exact: bool = False) -> ValueTest:
     """Parse one value (``token``, its ``!`` already removed) for a field of the given kind."""
     parser = _PARSERS[kind]
-    return parser(token, field, exact)
+    try:
+        return parser(token, field, exact)
+    except (ValueError, OverflowError) as exc:  # beyond Python's int digits or float range
+        shown = token.text if len(token.text) <= 40 else token.text[:37] + "..."
+        raise ConditionError(f"Value {shown!r} for field {field!r} is out of range", "", token.start) from exc
 
 
 _PARSERS: Final[dict[str, Callable[[Token, str, bool], ValueTest]]] = {

@@ -76,11 +76,9 @@ def _redirect_stdio() -> None:
     """stdin from /dev/null; stdout and stderr into the log file (or /dev/null) for stray output."""
     logsetup.drop_console()
     null_fd = os.open(os.devnull, os.O_RDWR)
-    target = logsetup.log_file_stream()
     os.dup2(null_fd, 0)
-    os.dup2(target if target is not None else null_fd, 1)
-    os.dup2(target if target is not None else null_fd, 2)
     os.close(null_fd)
+    logsetup.send_stdio_to_log()  # they follow the log file when it is rotated or re-created
 
 
 class ReadyPipe:

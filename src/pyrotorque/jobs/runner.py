@@ -49,6 +49,8 @@ class TickRunner:
         self._last_fault: tuple[str, float] | None = None
         self._active_ticks = 0
         self._changed = threading.Condition()
+        #: Set by the daemon when it stops: a call cut then is no lost connection.
+        self.stopping = False
 
     @property
     def connection_lost(self) -> bool:
@@ -103,6 +105,9 @@ class TickRunner:
                 self._rerun(self.job_name)
 
     def _lost(self, exc: RtorrentError) -> None:
+        if self.stopping:
+            self._log.info("Job %s: tick cut short while stopping: %s", self.job_name, exc)
+            return
         now = self._clock()
         if self._lost_since is None:
             self._lost_since = self._last_reminder = now

@@ -155,6 +155,18 @@ class RtorrentClient:
                 self._info = self._detect()
             return self._info
 
+    def abort_calls(self, reason: str) -> bool:
+        """Cut the calls in flight and refuse later ones (``TransportError``); False if the transport cannot.
+
+        For a stopping daemon: a call to a frozen rTorrent would otherwise hold its thread for the whole
+        ``timeout``. Whether rTorrent still carries out a request it had received is unknown to us.
+        """
+        abort = getattr(self.transport, "abort", None)
+        if abort is None:
+            return False
+        abort(reason)
+        return True
+
     def forget_server(self) -> None:
         """Drop the detected server info; the next call detects again."""
         self._info = None

@@ -5,15 +5,21 @@ connection state and are safe to share between threads. One deadline covers the 
 connect, send and receive together must finish within ``timeout`` seconds, so a stalled rTorrent
 that dribbles bytes cannot hold a job forever. Failures become ``TransportError`` (naming the URL)
 or ``RtorrentTimeout``; nothing from ``socket``, ``ssl`` or ``http.client`` escapes.
+
+``abort(reason)`` cuts the exchanges in flight (their sockets are shut down, which wakes a thread
+blocked in ``recv``) and refuses new ones: a stopping daemon need not wait ``timeout`` seconds for a
+frozen rTorrent. A cut call raises ``TransportError`` naming the reason.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import logging
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -38,6 +44,41 @@ class Transport(Protocol):
     def request(self, body: bytes, content_type: str) -> bytes:
         """Send ``body`` as ``content_type``; return the response body."""
         ...
+
+
+class _InFlight:
+    """The connections of the exchanges running now, so ``abort()`` can cut them from another thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: dict[int, Callable[[], socket.socket | None]] = {}
+        self.aborted: str | None = None
+
+    def add(self, key: int, sock: Callable[[], socket.socket | None], url: str) -> None:
+        """Track the exchange ``key`` whose socket ``sock()`` returns; refused after ``abort()``."""
+        with self._lock:
+            if self.aborted is not None:
+                raise self.refused(url)
+            self._sockets[key] = sock
+
+    def discard(self, key: int) -> None:
+        """The exchange ``key`` is over."""
+        with self._lock:
+            self._sockets.pop(key, None)
+
+    def abort(self, reason: str) -> None:
+        """Shut down every socket in flight; refuse every later exchange."""
+        with self._lock:
+            self.aborted = reason
+            sockets = [get() for get in self._sockets.values()]
+        for sock in sockets:
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def refused(self, url: str) -> TransportError:
+        """The error of an exchange refused or cut by ``abort()``."""
+        return TransportError(f"call cut short: {self.aborted}", url)
 
 
 class _Deadline:
@@ -68,12 +109,20 @@ class _SocketTransport:
     def __init__(self, url: str, timeout: float) -> None:
         self.url = url
         self.timeout = timeout
+        self._in_flight = _InFlight()
 
     def _connect(self, deadline: _Deadline) -> socket.socket:
         raise NotImplementedError
 
+    def abort(self, reason: str) -> None:
+        """Cut the exchanges in flight and refuse new ones (a stopping daemon)."""
+        self._in_flight.abort(reason)
+
     def request(self, body: bytes, content_type: str) -> bytes:
         """Send one SCGI request on a fresh connection and return the response body."""
+        in_flight = self._in_flight
+        if in_flight.aborted is not None:
+            raise in_flight.refused(self.url)
         deadline = _Deadline(self.timeout, self.url)
         try:
             sock = self._connect(deadline)
@@ -86,13 +135,20 @@ class _SocketTransport:
         except OSError as exc:
             raise TransportError(f"cannot connect: {exc.strerror or exc}", self.url) from exc
         with sock:
+            in_flight.add(id(sock), lambda: sock, self.url)
             try:
                 _send_all(sock, [scgi.request_head(len(body), content_type), body], deadline)
                 return _receive(sock, deadline, self.url)
-            except TimeoutError as exc:
-                raise deadline.expired() from exc
-            except (ConnectionError, OSError) as exc:
+            except (TransportError, OSError) as exc:
+                if in_flight.aborted is not None:
+                    raise in_flight.refused(self.url) from exc
+                if isinstance(exc, TransportError):
+                    raise
+                if isinstance(exc, TimeoutError):
+                    raise deadline.expired() from exc
                 raise TransportError(f"connection lost: {exc.strerror or exc}", self.url) from exc
+            finally:
+                in_flight.discard(id(sock))
 
 
 class UnixTransport(_SocketTransport):
@@ -192,6 +248,7 @@ class HttpTransport:
         self._auth: str | None = None
         # Made on the first https request (it reads the CA store), then reused: no I/O here.
         self._tls_context: ssl.SSLContext | None = None
+        self._in_flight = _InFlight()
         if endpoint.username is not None:
             token = f"{endpoint.username}:{endpoint.password or ''}".encode()
             self._auth = "Basic " + base64.b64encode(token).decode("ascii")
@@ -214,13 +271,39 @@ class HttpTransport:
             self._tls_context = context
         return context
 
+    def abort(self, reason: str) -> None:
+        """Cut the exchanges in flight and refuse new ones (a stopping daemon)."""
+        self._in_flight.abort(reason)
+
     def request(self, body: bytes, content_type: str) -> bytes:
         """POST one request on a fresh connection and return the response body."""
+        in_flight = self._in_flight
+        if in_flight.aborted is not None:
+            raise in_flight.refused(self.url)
         deadline = _Deadline(self.timeout, self.url)
         headers = {"Content-Type": content_type, "Content-Length": str(len(body)), "Connection": "close"}
         if self._auth:
             headers["Authorization"] = self._auth
         connection = self._connection(deadline)
+        in_flight.add(id(connection), lambda: connection.sock, self.url)
+        try:
+            return self._exchange(connection, body, headers, deadline)
+        except TransportError as exc:
+            if in_flight.aborted is None:
+                raise
+            raise in_flight.refused(self.url) from exc
+        finally:
+            in_flight.discard(id(connection))
+            connection.close()
+
+    def _exchange(
+        self,
+        connection: http.client.HTTPConnection,
+        body: bytes,
+        headers: dict[str, str],
+        deadline: _Deadline,
+    ) -> bytes:
+        """The POST and its answer on ``connection``; every failure becomes a ``TransportError``."""
         try:
             connection.request("POST", self.endpoint.path, body=body, headers=headers)
             if connection.sock is not None:
@@ -237,8 +320,6 @@ class HttpTransport:
             raise TransportError("connection refused", self.url) from exc
         except (http.client.HTTPException, OSError) as exc:
             raise TransportError(f"HTTP request failed: {exc}", self.url) from exc
-        finally:
-            connection.close()
 
 
 def _read_http_body(

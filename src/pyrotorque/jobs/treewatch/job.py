@@ -97,7 +97,13 @@ class TreeWatch(Job):
             return
         self.state.mark_start()
         watcher = TreeWatcher(
-            self.roots, self, self.log, clock=self.context.clock, trace=self.options.trace_inotify
+            self.roots,
+            self,
+            self.log,
+            clock=self.context.clock,
+            trace=self.options.trace_inotify,
+            root_poll=self.timing.root_poll,
+            limit_retry=self.timing.watch_retry,
         )
         try:
             watcher.start()
@@ -201,6 +207,9 @@ class TreeWatch(Job):
                     self.state.save()
                 else:
                     self.state.save_soon()
+                watcher = self._watcher
+                if len(self.pending) and watcher is not None:
+                    watcher.wake()  # a scan from the scheduler's thread: the retries are the watcher's
 
     def _list(self, tops: Iterable[Path], root: Path | None, errors: list[OSError]) -> list[Candidate]:
         """The metafiles below ``tops``; a whole root's listing (``root`` None) also reconciles the state."""

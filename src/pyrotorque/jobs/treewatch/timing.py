@@ -28,6 +28,10 @@ class TreeWatchTiming:
     save_interval: float = 5.0
     #: After a failed save, wait this long before the next attempt.
     save_retry: float = 60.0
+    #: A watch root removed or moved away is looked for this often, to watch it again.
+    root_poll: float = 1.0
+    #: Folders that hit the inotify watch limit are tried again this often.
+    watch_retry: float = 30.0
 
 
 #: The defaults, for parts built without a job (their constructors' default arguments).

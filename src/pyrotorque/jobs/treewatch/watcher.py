@@ -5,8 +5,14 @@ moved in, a directory that appeared (created or moved in; it is watched from the
 contents must be looked at, since files may have arrived before the watch existed), and a lost
 overview (queue overflow, a failed watch) that needs a full rescan. Between events it calls
 ``idle()`` when the owner's ``next_wakeup()`` is due, which is how pending loads are retried.
-``stop()`` wakes the blocking wait through a pipe, so it returns at once. The wait itself is a real
-``select``; only its timeout comes from the job's clock (``next_wakeup()`` is on ``clock.monotonic``).
+``stop()`` and ``wake()`` (the owner has new pending work) interrupt the blocking wait through a pipe,
+and the wait never lasts more than ``MAX_WAIT`` anyway. The wait itself is a real ``select``; only its
+timeout comes from the job's clock (``next_wakeup()`` is on ``clock.monotonic``).
+
+Two faults are repaired while the thread runs: a root removed or moved away (``rm -rf ROOT; mkdir
+ROOT``) is logged and watched again, with a look at its contents, once a directory exists at its path
+(polled every ``root_poll`` seconds); and folders that hit the inotify watch limit are tried again every
+``limit_retry`` seconds, so raising ``fs.inotify.max_user_watches`` helps without a restart.
 """
 
 from __future__ import annotations
@@ -23,11 +29,15 @@ from typing import Protocol
 from inotify_simple import INotify, flags
 
 from pyrotorque.clock import SYSTEM_CLOCK, Clock
+from pyrotorque.jobs.treewatch.timing import DEFAULT_TIMING
 
 _FILE_EVENTS = flags.CLOSE_WRITE | flags.MOVED_TO
 _DIR_EVENTS = flags.CREATE | flags.MOVED_FROM | flags.DELETE_SELF | flags.MOVE_SELF
 WATCH_MASK = _FILE_EVENTS | _DIR_EVENTS | flags.ONLYDIR | flags.DONT_FOLLOW
 _JOIN_TIMEOUT = 5.0
+#: The longest wait without a look at the owner's ``next_wakeup()`` (work added by another thread).
+MAX_WAIT = 2.0
+_WATCH_LIMIT = Path("/proc/sys/fs/inotify/max_user_watches")
 
 
 class WatchEvents(Protocol):
@@ -60,8 +70,12 @@ class TreeWatcher:
         *,
         clock: Clock = SYSTEM_CLOCK,
         trace: bool = False,
+        root_poll: float = DEFAULT_TIMING.root_poll,
+        limit_retry: float = DEFAULT_TIMING.watch_retry,
     ) -> None:
         self.roots = roots
+        self.root_poll = root_poll
+        self.limit_retry = limit_retry
         self.owner = owner
         self.log = log
         self.clock = clock
@@ -72,6 +86,10 @@ class TreeWatcher:
         self._stopping = threading.Event()
         self._paths: dict[int, tuple[Path, Path]] = {}  # watch descriptor -> (directory, root)
         self._by_path: dict[Path, int] = {}
+        self._lost_roots: set[Path] = set()
+        self._next_root_poll = 0.0
+        self._over_limit: dict[Path, Path] = {}  # directory not watched (watch limit) -> its root
+        self._next_limit_retry = 0.0
         self._limit_warned = False
 
     @property
@@ -91,8 +109,15 @@ class TreeWatcher:
         self._stopping.clear()
         self._inotify = INotify()
         self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
         self._thread = threading.Thread(target=self._run, name="pyrotorque-treewatch", daemon=True)
         self._thread.start()
+
+    def wake(self) -> None:
+        """Make the thread look at ``next_wakeup()`` again now (another thread added pending work)."""
+        if self._thread is not None and self._wake_write >= 0:
+            with contextlib.suppress(OSError):  # a full pipe wakes it just as well
+                os.write(self._wake_write, b"w")
 
     def stop(self) -> None:
         """Wake and join the thread, close inotify; safe to call more than once."""
@@ -117,6 +142,8 @@ class TreeWatcher:
         self._wake_read = self._wake_write = -1
         self._paths.clear()
         self._by_path.clear()
+        self._lost_roots.clear()
+        self._over_limit.clear()
 
     # -- the thread ---------------------------------------------------------------------------
 
@@ -124,6 +151,8 @@ class TreeWatcher:
         try:
             for root in self.roots:
                 self._watch_tree(root, root)
+                if root not in self._by_path and root not in self._over_limit:
+                    self._root_lost(root, "is missing")
             self.log.debug(
                 "Watching %d directories below %s", len(self._paths), ", ".join(map(str, self.roots))
             )
@@ -136,15 +165,76 @@ class TreeWatcher:
     def _wait_and_dispatch(self) -> None:
         assert self._inotify is not None
         wakeup = self.owner.next_wakeup()
-        timeout = None if wakeup is None else max(0.0, wakeup - self.clock.monotonic())
+        due = [when for when in (wakeup, self._repair_at()) if when is not None]
+        timeout = MAX_WAIT if not due else min(MAX_WAIT, max(0.0, min(due) - self.clock.monotonic()))
         ready, _, _ = select.select([self._inotify.fileno(), self._wake_read], [], [], timeout)
         if self._stopping.is_set():
             return
+        if self._wake_read in ready:
+            with contextlib.suppress(BlockingIOError):
+                os.read(self._wake_read, 512)
         if self._inotify.fileno() in ready:
             for event in self._inotify.read(timeout=0):
                 self._dispatch(event.wd, event.mask, event.name)
+        self._repair()
+        wakeup = self.owner.next_wakeup()
         if wakeup is not None and self.clock.monotonic() >= wakeup:
             self._call(self.owner.idle)
+
+    # -- repairs: lost roots, folders over the watch limit --------------------------------------
+
+    def _repair_at(self) -> float | None:
+        """When (clock.monotonic) the next repair is due, or None when nothing needs one."""
+        due = []
+        if self._lost_roots:
+            due.append(self._next_root_poll)
+        if self._over_limit:
+            due.append(self._next_limit_retry)
+        return min(due) if due else None
+
+    def _repair(self) -> None:
+        now = self.clock.monotonic()
+        if self._lost_roots and now >= self._next_root_poll:
+            self._next_root_poll = now + self.root_poll
+            for root in sorted(self._lost_roots):
+                self._rearm_root(root)
+        if self._over_limit and now >= self._next_limit_retry:
+            self._next_limit_retry = now + self.limit_retry
+            self._retry_over_limit()
+
+    def _root_lost(self, root: Path, how: str) -> None:
+        """The root itself went: drop its tree's watches and look for it again every self.root_poll s."""
+        self._unwatch_tree(root)
+        self._over_limit = {path: top for path, top in self._over_limit.items() if top != root}
+        if root not in self._lost_roots:
+            self.log.warning(
+                "Watch root %r %s; new metafiles below it are found again once it exists", str(root), how
+            )
+            self._lost_roots.add(root)
+            self._next_root_poll = self.clock.monotonic() + self.root_poll
+
+    def _rearm_root(self, root: Path) -> None:
+        if not root.is_dir():
+            return
+        self._lost_roots.discard(root)
+        self._watch_tree(root, root)
+        if root not in self._by_path and root not in self._over_limit:
+            self._lost_roots.add(root)  # gone again already, or cannot be watched
+            return
+        self.log.info("Watch root %r exists again; watching it and loading what is in it", str(root))
+        self._call(self.owner.directory_added, root, root)
+
+    def _retry_over_limit(self) -> None:
+        waiting, self._over_limit = self._over_limit, {}
+        for directory, root in sorted(waiting.items()):
+            if not directory.is_dir():
+                continue
+            self._watch_tree(directory, root)
+            if directory in self._by_path:
+                self._call(self.owner.directory_added, directory, root)
+        if waiting and not self._over_limit:
+            self._limit_warned = False
+            self.log.info("inotify watches work again: all %d folder(s) are watched", len(self._paths))
 
     def _call(self, callback: object, *args: object) -> None:
         """Run an owner callback; its failure is logged, the thread goes on."""
@@ -165,9 +255,15 @@ class TreeWatcher:
             self._forget_wd(wd)
             return
         where = self._paths.get(wd)
-        if where is None or (mask & (flags.DELETE_SELF | flags.MOVE_SELF)):
-            return  # a watch we dropped already; or the directory itself went (IGNORED follows)
+        if where is None:
+            return  # a watch we dropped already
         directory, root = where
+        if mask & (flags.DELETE_SELF | flags.MOVE_SELF):
+            # A folder below the root went: its parent's event handles it (IGNORED follows). The root
+            # itself going ends every watch of its tree: say so and watch it again when it is back.
+            if directory == root:
+                self._root_lost(root, "was removed" if mask & flags.DELETE_SELF else "was moved away")
+            return
         path = directory / name
         if mask & flags.ISDIR:
             if mask & (flags.CREATE | flags.MOVED_TO):
@@ -200,19 +296,36 @@ class TreeWatcher:
         try:
             wd = self._inotify.add_watch(directory, WATCH_MASK)
         except OSError as exc:
-            if exc.errno == errno.ENOSPC and not self._limit_warned:
-                self._limit_warned = True
-                self.log.error(
-                    "inotify watch limit reached at %r; raise fs.inotify.max_user_watches."
-                    " Until then the scheduled scan finds new metafiles there",
-                    str(directory),
-                )
-            elif exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ENOSPC):
+            if exc.errno == errno.ENOSPC:
+                self._watch_limit_hit(directory, root)
+            elif exc.errno not in (errno.ENOENT, errno.ENOTDIR):
                 self.log.warning("Cannot watch %r (%s)", str(directory), exc.strerror or exc)
             return False
         self._paths[wd] = (directory, root)
         self._by_path[directory] = wd
         return True
+
+    def _watch_limit_hit(self, directory: Path, root: Path) -> None:
+        """Keep ``directory`` for a retry; the first time, say which limit and how to raise it."""
+        if not self._over_limit:
+            self._next_limit_retry = self.clock.monotonic() + self.limit_retry
+        self._over_limit[directory] = root
+        if self._limit_warned:
+            return
+        self._limit_warned = True
+        try:
+            limit = _WATCH_LIMIT.read_text().strip()
+        except OSError:
+            limit = "?"
+        self.log.error(
+            "inotify watch limit reached at %r (fs.inotify.max_user_watches = %s, for all processes of"
+            " this user); raise it, e.g. `sysctl fs.inotify.max_user_watches=524288` (and in"
+            " /etc/sysctl.d/ to keep it). Until then the scheduled scan finds new metafiles in the"
+            " folders not watched; adding their watches is retried every %g s",
+            str(directory),
+            limit,
+            self.limit_retry,
+        )
 
     def _unwatch_tree(self, top: Path) -> None:
         """Drop the watches of a directory moved away (if it was moved within the tree, it is re-added)."""
