@@ -291,5 +291,5 @@ def test_a_request_above_the_servers_cap_is_refused_unsent(line: str, sent: bool
         with pytest.raises(RequestTooLarge) as refused:
             client.call("load.raw", "", b"x" * (3 << 20))
         assert refused.value.method == "load.raw"
-        assert refused.value.limit == request_cap((0, 9, 8)) < refused.value.size
+        assert refused.value.limit == request_cap((0, 9, 8), fake.xmlrpc_size_limit) < refused.value.size
     assert len(fake.requests) - before == (1 if sent else 0)

@@ -345,7 +345,7 @@ def test_too_big_with_an_unsafe_name_is_an_error_naming_file_and_limit(
         harness.job.run()
     assert fake.calls("load.") == []
     (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert str(path) in error and str(request_cap((0, 9, 8))) in error
+    assert str(path) in error and str(request_cap((0, 9, 8), fake.xmlrpc_size_limit)) in error
 
 
 def test_too_big_and_invisible_to_rtorrent_is_an_error(
