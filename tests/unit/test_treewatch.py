@@ -16,7 +16,7 @@ from sandbox.metafiles import make_metafile
 
 from pyrotorque.config import Config, JobConfig, build_options
 from pyrotorque.config.ini import Setting
-from pyrotorque.errors import ConfigError, TransportError
+from pyrotorque.errors import ConfigError, RtorrentError, TransportError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions, split_roots
 from pyrotorque.jobs.treewatch import loader as loader_module
@@ -387,7 +387,7 @@ def test_rtorrent_down_keeps_files_pending_and_retries(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "2 file(s) stay pending" in warnings[0]
     assert "Loading metafiles works again" in caplog.text
-    assert harness.job.next_wakeup() is None
+    assert harness.job.pending.retry_at is None  # nothing left to retry (the loads' recheck may remain)
 
 
 def test_pending_file_that_vanished_is_dropped(tmp_path: Path, fake: FakeRtorrent) -> None:
@@ -549,7 +549,7 @@ def test_state_is_saved_at_most_every_few_seconds_on_events(
         assert wakeup is not None and wakeup > harness.clock.monotonic()
         harness.clock.advance(wakeup - harness.clock.monotonic())  # the watcher's wakeup is due
         harness.job.idle()
-        assert writes() == [1, 30] and harness.job.next_wakeup() is None
+        assert writes() == [1, 30] and harness.job.state.save_at is None
         harness.job.stop()
         assert writes() == [1, 30]  # nothing changed since
     state = read_state(state_path(tmp_path, "treewatch"))
@@ -590,3 +590,54 @@ def test_state_survives_odd_metafile_names(tmp_path: Path, fake: FakeRtorrent) -
     harness.restart().run()
     assert fake.calls("load.")[len(ODD_NAMES) :] == []
     assert fake.items == {}
+
+
+# --- loads rTorrent lost before it saved them ---------------------------------------------------------
+
+
+def test_an_item_rtorrent_lost_after_a_failed_request_is_loaded_again(
+    tmp_path: Path, fake: FakeRtorrent, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(tmp_path, fake)
+    meta = make_metafile("lost-in-a-crash")
+    path = harness.write("lost.torrent", meta.data)
+    harness.job.file_changed(path, harness.tree)
+    assert meta.info_hash in fake.items
+    # rTorrent is killed before it saved the item: a request fails, and it comes back without it.
+    fake.down = True
+    with pytest.raises(RtorrentError):
+        harness.rpc.call("system.pid", "")
+    fake.down = False
+    del fake.items[meta.info_hash]
+
+    harness.clock.advance(harness.job.timing.recent_hold - 1)
+    harness.job.idle()
+    assert meta.info_hash not in fake.items  # its hold is not over yet
+    harness.clock.advance(1)
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        harness.job.idle()  # the check finds it lost and leaves it pending
+        harness.clock.advance(harness.job.timing.retry_first)
+        harness.job.idle()
+    assert meta.info_hash in fake.items
+    assert any(
+        "rTorrent lost 1 item(s)" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records
+    )
+
+
+def test_an_item_erased_while_rtorrent_answered_every_request_is_not_loaded_again(
+    tmp_path: Path, fake: FakeRtorrent
+) -> None:
+    harness = Harness(tmp_path, fake)
+    meta = make_metafile("erased-by-the-user")
+    path = harness.write("erased.torrent", meta.data)
+    harness.job.file_changed(path, harness.tree)
+    del fake.items[meta.info_hash]  # the user erased it; no request failed
+    fake.clear()
+
+    harness.clock.advance(harness.job.timing.recent_hold + harness.job.timing.retry_first)
+    harness.job.idle()
+    harness.job.idle()
+
+    assert meta.info_hash not in fake.items
+    assert fake.calls("d.multicall") == [] and fake.calls("load.") == []  # the check cost nothing
+    assert harness.job.recent.check_at is None and harness.job.next_wakeup() is None

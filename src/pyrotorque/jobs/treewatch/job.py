@@ -29,6 +29,7 @@ from pyrotorque.jobs.treewatch.loader import LoadBatch, LoadResult, MetafileLoad
 from pyrotorque.jobs.treewatch.options import TreeWatchOptions, split_roots
 from pyrotorque.jobs.treewatch.pending import PendingFiles
 from pyrotorque.jobs.treewatch.plan import LoadPlan, is_metafile_name
+from pyrotorque.jobs.treewatch.recent import RecentLoads
 from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, Outcome, walk_metafiles
 from pyrotorque.jobs.treewatch.state import state_path
 from pyrotorque.jobs.treewatch.state_keeper import StateKeeper
@@ -66,6 +67,7 @@ class TreeWatch(Job):
         self.pending = PendingFiles(
             context.clock, self.log, first=self.timing.retry_first, maximum=self.timing.retry_max
         )
+        self.recent = RecentLoads(context.clock, self.timing.recent_hold)
         self.loader = MetafileLoader(
             context,
             roots=self.roots,
@@ -160,13 +162,18 @@ class TreeWatch(Job):
 
     def next_wakeup(self) -> float | None:
         """When (clock.monotonic) the watcher thread should call ``idle()``: a retry or a save is due."""
-        due = [when for when in (self.pending.retry_at, self.state.save_at) if when is not None]
+        due = [
+            when
+            for when in (self.pending.retry_at, self.state.save_at, self.recent.check_at)
+            if when is not None
+        ]
         return min(due) if due else None
 
     def idle(self) -> None:
         """Retry the pending files; save the state when that is due."""
         with self._lock:
             self.state.load()
+            self._check_recent_loads()
             self._process(self.pending.candidates())
             self.state.save_if_due()
 
@@ -270,7 +277,37 @@ class TreeWatch(Job):
         self.state.seen.record(candidate.path, candidate.stamp, result.outcome, result.info_hash)
         self.pending.discard(candidate.path)
         if result.outcome is Outcome.LOADED and result.plan is not None:
+            failures = self.context.client.stats.snapshot().failures
+            self.recent.add(candidate.path, candidate.root, result.info_hash, failures)
             self._after_load(result.name, candidate.path, result.plan)
+
+    def _check_recent_loads(self) -> None:
+        """Load again what rTorrent lost after we loaded it (see ``recent``): only if a request failed."""
+        due = self.recent.take_due()
+        failures = self.context.client.stats.snapshot().failures
+        suspect = [load for load in due if failures > load.failures]
+        if not suspect:
+            return
+        try:
+            present = self.loader.loaded_hashes()
+        except RtorrentError:
+            self.recent.put_back(suspect, self.pending.first)
+            return
+        lost = [load for load in suspect if load.info_hash not in present]
+        if not lost:
+            return
+        self.log.warning(
+            "rTorrent lost %d item(s) loaded just before it went away (not saved yet); loading again: %s",
+            len(lost),
+            ", ".join(repr(str(load.path)) for load in lost),
+        )
+        for load in lost:
+            self.state.seen.forget(load.path)
+            try:
+                stamp = FileStamp.of(load.path.stat())
+            except OSError:
+                continue  # the metafile is gone too: nothing to load again
+            self.pending.add(Candidate(load.path, load.root, stamp))
 
     def _after_load(self, name: str, path: Path, plan: LoadPlan) -> None:
         """Wake the queue jobs when the item waits for them, and announce the load in rTorrent's log."""

@@ -28,6 +28,9 @@ class TreeWatchTiming:
     save_interval: float = 5.0
     #: After a failed save, wait this long before the next attempt.
     save_retry: float = 60.0
+    #: How long a load is kept to be checked again if rTorrent fails a request meanwhile (0.16 saves
+    #: a new item in the background; killed before that, it forgets the item; see ``recent``).
+    recent_hold: float = 10.0
     #: A watch root removed or moved away is looked for this often, to watch it again.
     root_poll: float = 1.0
     #: Folders that hit the inotify watch limit are tried again this often.
