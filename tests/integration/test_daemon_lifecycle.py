@@ -20,14 +20,19 @@ from tests.support.polling import wait_for
 USERJOBS = Path(__file__).resolve().parents[1] / "data" / "userjobs"
 
 
-@pytest.fixture
-def land(tmp_path: Path, rtorrent: RtorrentSandbox) -> Iterator[Daemonland]:
+def land_with_user_jobs(tmp_path: Path, rtorrent: RtorrentSandbox) -> Iterator[Daemonland]:
+    """A Daemonland whose daemons find the test user jobs; stops what it started afterwards."""
     place = Daemonland(tmp_path, rtorrent.url)
     # In front of the caller's path, so the daemon runs the pyrotorque under test, not an installed one.
     place.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(USERJOBS), os.environ.get("PYTHONPATH")]))
     yield place
     place.run("--stop")
     place.kill_leftover()
+
+
+@pytest.fixture
+def land(tmp_path: Path, rtorrent: RtorrentSandbox) -> Iterator[Daemonland]:
+    yield from land_with_user_jobs(tmp_path, rtorrent)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from sandbox.http_front import HttpFront
 from sandbox.rtorrent import RtorrentSandbox, free_port
 
 from tests.integration.test_daemon_cli import Daemonland, alive
-from tests.integration.test_daemon_lifecycle import USERJOBS
+from tests.integration.test_daemon_lifecycle import land_with_user_jobs
 from tests.support.polling import wait_for
 
 TOO_MANY_DIGITS = "7" * (sys.get_int_max_str_digits() + 1)
@@ -30,12 +30,7 @@ TOO_LONG_PATH = "/tmp/" + "w" * 300
 
 @pytest.fixture
 def land(tmp_path: Path, rtorrent: RtorrentSandbox) -> Iterator[Daemonland]:
-    place = Daemonland(tmp_path, rtorrent.url)
-    # In front of the caller's path, so the daemon runs the pyrotorque under test, not an installed one.
-    place.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(USERJOBS), os.environ.get("PYTHONPATH")]))
-    yield place
-    place.run("--stop")
-    place.kill_leftover()
+    yield from land_with_user_jobs(tmp_path, rtorrent)
 
 
 def start(land: Daemonland) -> int:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from pyrotorque.config.convert import BadValue, parse_bool, parse_float, parse_int
 from pyrotorque.config.ini import Setting
+from pyrotorque.config.jobs import parse_setting
 from pyrotorque.config.loader import Config
 
 T = TypeVar("T")
@@ -59,13 +60,7 @@ KNOWN_SCHEDULER_KEYS = frozenset(
 
 def _value(settings: Mapping[str, Setting], key: str, parse: Callable[[str], T], default: T) -> T:
     """``settings[key]`` converted by ``parse``, or ``default``; errors name the key, file and line."""
-    setting = settings.get(key)
-    if setting is None:
-        return default
-    try:
-        return parse(setting.value)
-    except BadValue as exc:
-        raise setting.error(str(exc), key) from None
+    return parse_setting(settings, key, parse, default, key=key)
 
 
 def _at_least_one(settings: Mapping[str, Setting], key: str, default: int) -> int:
