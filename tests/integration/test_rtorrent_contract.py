@@ -94,6 +94,40 @@ def test_multicall_answers_in_call_order_with_faults_as_values(rpc_backend: RpcB
     assert isinstance(results[8], int) and results[8] > 2**31
 
 
+#: Global values the exporter reads; the last three exist on one line only.
+GLOBALS = (
+    "throttle.global_down.total", "throttle.global_up.rate", "throttle.global_up.max_rate",
+    "throttle.unchoked_uploads", "throttle.max_downloads.global", "pieces.memory.current",
+    "pieces.memory.max", "pieces.preload.min_size", "pieces.hash.queue_size", "network.open_sockets",
+    "network.max_open_files", "network.http.current_open", "system.files.opened_counter",
+    "network.http.max_open", "network.http.max_total_connections", "network.open_files",
+)  # fmt: skip
+
+
+def test_global_values_and_the_names_each_line_has(rpc_backend: RpcBackend) -> None:
+    client = rpc_backend.client()
+    info = client.server_info()
+    answers = dict(zip(GLOBALS, client.multicall([(name, ("",)) for name in GLOBALS]), strict=True))
+    old = rpc_backend.line == "0.9.8"
+    assert info.has("network.http.max_open") == old
+    assert info.has("network.http.max_total_connections") == (not old)
+    assert info.has("network.open_files") == (not old)
+    for name, answer in answers.items():
+        if info.has(name):
+            assert isinstance(answer, int) and answer >= 0, (name, answer)
+        else:
+            assert isinstance(answer, FaultError) and answer.code == -506, (name, answer)
+            assert name in answer.message
+    # Fresh defaults the exporter tests rely on; the limits themselves follow the host.
+    assert answers["pieces.preload.min_size"] == 262144
+    for limit in (
+        "pieces.memory.max",
+        "network.http.max_open" if old else "network.http.max_total_connections",
+    ):
+        value = answers[limit]
+        assert isinstance(value, int) and value > 0, (limit, value)
+
+
 def test_views_keep_load_order_and_name_order(rpc_backend: RpcBackend) -> None:
     names = ["charlie", "alpha", "bravo"]
     # One at a time: 0.9.8 may add the items of one multicall of loads in any order.

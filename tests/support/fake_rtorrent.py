@@ -13,7 +13,9 @@ Tests see what was sent through ``requests`` (every wire request) and ``sent()``
 request fails as a refused connection, or with the given error), ``fail()`` (an injected fault),
 ``refuse_loads`` (loads answer 0 but no item appears, as when rTorrent rejects a metafile in its
 log), ``paths_visible`` (whether loads by path can read the file), ``on_request`` (a hook run before
-each request, e.g. to erase an item meanwhile), and ``commands`` (add or remove a command).
+each request, e.g. to erase an item meanwhile), ``set_global()`` (a global value such as
+``throttle.global_down.total``; the line's own ones start as a fresh rTorrent answers them, see
+``GLOBALS``) and ``commands`` (add a command, or delete one to play an rTorrent without it).
 """
 
 from __future__ import annotations
@@ -69,6 +71,34 @@ ITEM_DEFAULTS: Final[dict[str, Any]] = {
     "d.tied_to_file": "", "d.creation_date": 0, "d.peers_connected": 0, "d.throttle_name": "",
     "d.timestamp.started": 0, "d.timestamp.finished": 0,
     **{f"d.custom{index}": "" for index in range(1, 6)},
+}  # fmt: skip
+
+#: The global values a fresh rTorrent answers (throttle.*, pieces.*, network.*, system.files.*), as
+#: measured on 0.9.8 and 0.16.17 in the sandbox; a test changes one with ``set_global``. The limits of
+#: memory, sockets and files follow the host (RAM, ulimit) and differ on other machines.
+_COMMON_GLOBALS: Final[dict[str, int]] = {
+    **{f"throttle.global_{way}.{kind}": 0
+       for way in ("down", "up") for kind in ("total", "rate", "max_rate")},
+    "throttle.unchoked_downloads": 0, "throttle.unchoked_uploads": 0,
+    "throttle.max_downloads.global": 0, "throttle.max_uploads.global": 0,
+    "pieces.stats.total_size": 0, "pieces.memory.current": 0, "pieces.memory.block_count": 0,
+    "pieces.memory.sync_queue": 0, "pieces.sync.queue_size": 0, "pieces.hash.queue_size": 0,
+    "pieces.stats_preloaded": 0, "pieces.stats_not_preloaded": 0, "pieces.preload.type": 0,
+    "pieces.preload.min_size": 262144, "pieces.preload.min_rate": 5120,
+    "network.http.current_open": 0,
+    "system.files.opened_counter": 0, "system.files.closed_counter": 0, "system.files.failed_counter": 0,
+}  # fmt: skip
+#: Per line: 0.16 renamed network.http.max_open and added network.open_files.
+GLOBALS: Final[dict[str, dict[str, int]]] = {
+    "0.9.8": {
+        **_COMMON_GLOBALS, "pieces.memory.max": 3435973836, "network.open_sockets": 2,
+        "network.max_open_sockets": 19488, "network.max_open_files": 256, "network.http.max_open": 32,
+    },
+    "0.16": {
+        **_COMMON_GLOBALS, "pieces.memory.max": 27487790694, "network.open_sockets": 10,
+        "network.max_open_sockets": 20000, "network.max_open_files": 2048, "network.open_files": 0,
+        "network.http.max_total_connections": 128,
+    },
 }  # fmt: skip
 
 #: d.* commands with a ``.set`` twin.
@@ -269,9 +299,7 @@ class FakeRtorrent:
 
     def set_global(self, method: str, value: Any) -> None:
         """A global command answering ``value`` (a callable is called for each answer)."""
-        self.commands[method] = (
-            (lambda target="", *args: value()) if callable(value) else (lambda target="", *args: value)
-        )
+        self.commands[method] = (lambda target="", *args: value()) if callable(value) else _constant(value)
 
     # -- what a test reads ------------------------------------------------------------------------
 
@@ -603,6 +631,8 @@ class FakeRtorrent:
             commands[command] = self._getter(command)
         for command in SETTABLE:
             commands[f"{command}.set"] = self._setter(command)
+        for method, value in GLOBALS[self.line].items():
+            commands[method] = _constant(value)
         for method in _LOADS:
             commands[method] = self._load_raw(method)
         for method in _PATH_LOADS:
@@ -610,6 +640,10 @@ class FakeRtorrent:
         for operator in FILTER_OPERATORS:  # listed as methods; the fake runs them only inside filters
             commands[operator] = _filter_only(operator)
         return commands
+
+
+def _constant(value: Any) -> Handler:
+    return lambda target="", *args: value
 
 
 def _filter_only(operator: str) -> Handler:

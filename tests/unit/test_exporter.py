@@ -1,4 +1,4 @@
-"""The Prometheus exporter with a fake client: options, metric families, up=0, warnings, the HTTP server."""
+"""The Prometheus exporter against the fake rTorrent: options, metric families, up=0, warnings, HTTP."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import socket
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -17,105 +17,40 @@ from prometheus_client.samples import Sample
 from pyrotorque.config import Config, build_options
 from pyrotorque.config.ini import Setting
 from pyrotorque.config.jobs import JobConfig
-from pyrotorque.errors import ConfigError, FaultError, RtorrentTimeout, TransportError
+from pyrotorque.errors import ConfigError, RtorrentTimeout, TransportError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.exporter import ExporterOptions, RtorrentExporter
 from pyrotorque.jobs.exporter.metrics import SYSTEM_METRICS, RtorrentCollector, build_groups
-from pyrotorque.rtorrent.client import RtorrentClient, ServerInfo
+from tests.support.fake_rtorrent import FakeRtorrent
 
 LOGGER = "pyrotorque.job.exporter"
 
-VIEWS = ["main", "default", "seeding"]
-
-#: What each global command answers in the fake; 0.9.8 and 0.16 differ in a few names.
+#: Global values the system group tests set on the fake, so none reads as a fresh rTorrent's 0.
 GLOBAL_VALUES: dict[str, int] = {
     "throttle.global_down.total": 1000,
     "throttle.global_up.total": 2000,
     "throttle.global_down.rate": 10,
     "throttle.global_up.rate": 20,
     "network.open_sockets": 7,
-    "network.http.max_open": 32,
-    "network.http.max_total_connections": 128,
-    "pyrotorque.startup_time": 1_700_000_000,
+    "network.http.max_open": 32,  # 0.9.8
+    "network.http.max_total_connections": 128,  # 0.16
 }
-COMMON = frozenset(GLOBAL_VALUES) - {"network.http.max_open", "network.http.max_total_connections"}
-ITEM_METHODS = frozenset(
-    {"d.hash", "d.name", "d.down.total", "d.up.total", "d.size_bytes", "d.message", "d.custom", "t.url"}
-)
-RPC_METHODS = frozenset({"view.list", "view.size", "d.multicall2", "t.multicall", "t.is_enabled"})
+#: pyrotorque's torque.rc defines it; rTorrent itself has no such command.
+STARTUP_TIME = 1_700_000_000
 
 
-def server(line: str = "0.9.8") -> ServerInfo:
-    http = "network.http.max_open" if line == "0.9.8" else "network.http.max_total_connections"
-    return ServerInfo(
-        client_version=tuple(int(part) for part in line.split(".")),
-        library_version="0.13.8" if line == "0.9.8" else line,
-        methods=COMMON | ITEM_METHODS | RPC_METHODS | {http},
-        protocol="xml" if line == "0.9.8" else "json",
-        client_version_text=line,
-    )
-
-
-class FakeClient:
-    """Answers system.multicall and d.multicall2 from tables; ``down`` makes every call fail."""
-
-    def __init__(self, info: ServerInfo | None = None) -> None:
-        self.info = info or server()
-        self.views = list(VIEWS)
-        # hash -> d.* command -> value; trackers as [[url, enabled], ...]
-        self.items: dict[str, dict[str, Any]] = {}
-        self.down: Exception | None = None
-        self.requests: list[tuple[str, Any]] = []
-        self.fault_on: str | None = None
-
-    def add_item(
-        self, info_hash: str, name: str, *, tracker: str = "", message: str = "", **values: Any
-    ) -> None:
-        trackers = [[tracker, 1]] if tracker else []
-        self.items[info_hash] = {
-            "d.hash=": info_hash,
-            "d.name=": name,
-            "d.message=": message,
-            "t.multicall=,t.url=,t.is_enabled=": trackers,
-            **{f"d.{key.replace('__', '.')}=": value for key, value in values.items()},
-        }
-
-    def server_info(self) -> ServerInfo:
-        self._fail_if_down()
-        return self.info
-
-    def _fail_if_down(self) -> None:
-        if self.down is not None:
-            raise self.down
-
-    def multicall(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        self._fail_if_down()
-        self.requests.append(("system.multicall", [method for method, _params in calls]))
-        return [self._global(method, params) for method, params in calls]
-
-    def _global(self, method: str, params: Sequence[Any]) -> Any:
-        if not self.info.has(method):
-            return FaultError(-506, f"method '{method}' not defined", method)
-        if method == "view.list":
-            return list(self.views)
-        if method == "view.size":
-            if params[1] not in self.views:
-                return FaultError(-503, f"Could not find view: {params[1]}", method)
-            return len(self.items) if params[1] in ("main", "default") else 0
-        return GLOBAL_VALUES[method]
-
-    def d_multicall(self, view: str, commands: Sequence[str]) -> list[list[Any]]:
-        self._fail_if_down()
-        # The client adds the missing "=" the same way.
-        commands = [command if "=" in command else f"{command}=" for command in commands]
-        self.requests.append(("d.multicall2", commands))
-        if self.fault_on and self.fault_on in commands:
-            raise FaultError(-506, "method not defined", "d.multicall2")
-        return [[item.get(command, 0) for command in commands] for item in self.items.values()]
+def fake_rtorrent(line: str = "0.9.8") -> FakeRtorrent:
+    """A fake of ``line`` with ``GLOBAL_VALUES`` (those the line has) and torque.rc's startup stamp."""
+    fake = FakeRtorrent(line)
+    for method, value in GLOBAL_VALUES.items():
+        if method in fake.commands:
+            fake.set_global(method, value)
+    fake.set_global("pyrotorque.startup_time", STARTUP_TIME)
+    return fake
 
 
 def make_collector(
-    client: FakeClient,
+    fake: FakeRtorrent,
     groups: Sequence[str] = ("system",),
     *,
     prefix: str = "rtorrent_",
@@ -127,7 +62,7 @@ def make_collector(
     built = build_groups(
         groups, prefix, aliases=aliases or {}, item_stats=item_stats, item_labels=item_labels, log=log
     )
-    return RtorrentCollector(cast(RtorrentClient, client), prefix, built, log)
+    return RtorrentCollector(fake.client(), prefix, built, log)
 
 
 def scrape(collector: RtorrentCollector) -> dict[str, Any]:
@@ -210,12 +145,18 @@ def test_bad_option_values_are_config_errors(key: str, value: str, complaint: st
 
 # --- system group ----------------------------------------------------------------------------
 
+#: The fake's views with one stopped, incomplete item loaded.
+ONE_STOPPED_ITEM = {
+    "main": 1, "default": 1, "name": 1, "active": 0, "started": 0, "stopped": 1, "complete": 0,
+    "incomplete": 1, "hashing": 0, "seeding": 0, "leeching": 0,
+}  # fmt: skip
+
 
 @pytest.mark.parametrize("line", ["0.9.8", "0.16"])
 def test_system_group_names_types_and_values(line: str) -> None:
-    client = FakeClient(server(line))
-    client.add_item("A" * 40, "one")
-    families = scrape(make_collector(client))
+    fake = fake_rtorrent(line)
+    fake.add_item("A" * 40, "one")
+    families = scrape(make_collector(fake))
 
     assert value_of(families, "rtorrent_up") == 1
     assert families["rtorrent_scrape_duration_seconds"].type == "gauge"
@@ -226,22 +167,36 @@ def test_system_group_names_types_and_values(line: str) -> None:
     assert value_of(families, "rtorrent_open_sockets") == 7
     http_method = "network.http.max_open" if line == "0.9.8" else "network.http.max_total_connections"
     assert value_of(families, "rtorrent_http_connections_limit") == GLOBAL_VALUES[http_method]
-    assert value_of(families, "rtorrent_start_time_seconds") == 1_700_000_000
-    info_labels = {"client_version": line, "library_version": client.info.library_version}
+    # A value the test left as a fresh rTorrent answers it.
+    assert value_of(families, "rtorrent_preload_min_size_bytes") == 262144
+    assert value_of(families, "rtorrent_start_time_seconds") == STARTUP_TIME
+    info_labels = {"client_version": fake.version, "library_version": fake.library_version}
     assert value_of(families, "rtorrent_info", **info_labels) == 1
-    assert {s.labels["view"]: s.value for s in samples(families["rtorrent_view_size"])} == {
-        "main": 1,
-        "default": 1,
-        "seeding": 0,
-    }
+    view_sizes = {s.labels["view"]: s.value for s in samples(families["rtorrent_view_size"])}
+    assert view_sizes == ONE_STOPPED_ITEM
 
 
-def test_system_metrics_the_server_lacks_are_left_out() -> None:
-    families = scrape(make_collector(FakeClient()))
-    # The fake offers neither memory nor file counters: no series that would read as a real 0.
+@pytest.mark.parametrize("line", ["0.9.8", "0.16"])
+def test_system_metrics_the_server_lacks_are_left_out(line: str) -> None:
+    fake = fake_rtorrent(line)
+    # An rTorrent built without memory or file counters, and not run with pyrotorque's torque.rc.
+    for method in ("pieces.memory.current", "system.files.opened_counter", "pyrotorque.startup_time"):
+        del fake.commands[method]
+    families = scrape(make_collector(fake))
+    # No series that would read as a real 0.
     assert "rtorrent_memory_used_bytes" not in families
     assert "rtorrent_files_opened" not in families
-    assert "rtorrent_open_files" not in families
+    assert "rtorrent_start_time_seconds" not in families
+    # network.open_files is new in 0.16; the neighbours of the removed commands are still there.
+    assert ("rtorrent_open_files" in families) == (line == "0.16")
+    assert value_of(families, "rtorrent_memory_blocks") == 0
+    assert value_of(families, "rtorrent_files_closed") == 0
+
+
+def test_an_unset_startup_stamp_is_left_out() -> None:
+    fake = fake_rtorrent()
+    fake.set_global("pyrotorque.startup_time", 0)
+    assert "rtorrent_start_time_seconds" not in scrape(make_collector(fake))
 
 
 def test_system_metric_names_are_unique_and_typed_by_their_suffix() -> None:
@@ -252,31 +207,35 @@ def test_system_metric_names_are_unique_and_typed_by_their_suffix() -> None:
 
 
 def test_system_group_asks_view_sizes_in_the_same_request_once_it_knows_the_views() -> None:
-    client = FakeClient()
-    collector = make_collector(client)
+    fake = fake_rtorrent()
+    collector = make_collector(fake)
     scrape(collector)
-    assert len(client.requests) == 2  # first scrape: the views are new
-    client.requests.clear()
+    assert len(fake.sent()) == 2  # first scrape: the views are new
+    fake.clear()
     scrape(collector)
-    assert len(client.requests) == 1
-    client.views.append("fresh")
-    client.requests.clear()
+    (request,) = fake.sent()
+    assert [call for call in request.calls if call[0] == "view.size"] == [
+        ("view.size", ("", view)) for view in fake.views
+    ]
+    fake.views.append("fresh")
+    fake.clear()
     families = scrape(collector)
-    assert [method for method in client.requests[1][1]] == ["view.size"]
+    assert fake.sent()[1].calls == (("view.size", ("", "fresh")),)
     assert value_of(families, "rtorrent_view_size", view="fresh") == 0
 
 
 def test_a_view_that_vanished_is_left_out() -> None:
-    client = FakeClient()
-    collector = make_collector(client)
+    fake = fake_rtorrent()
+    collector = make_collector(fake)
     scrape(collector)
-    client.views.remove("seeding")
+    fake.views.remove("seeding")  # its view.size in the next scrape answers a fault
     families = scrape(collector)
-    assert {s.labels["view"] for s in samples(families["rtorrent_view_size"])} == {"main", "default"}
+    assert {s.labels["view"] for s in samples(families["rtorrent_view_size"])} == set(fake.views)
+    assert "seeding" not in fake.views and "main" in fake.views
 
 
 def test_custom_prefix() -> None:
-    families = scrape(make_collector(FakeClient(), prefix="rt2_"))
+    families = scrape(make_collector(fake_rtorrent(), prefix="rt2_"))
     assert "rt2_up" in families and "rt2_view_size" in families
     assert not [name for name in families if name.startswith("rtorrent_")]
 
@@ -290,9 +249,9 @@ def test_custom_prefix() -> None:
 def test_rtorrent_down_exports_only_up_and_duration(
     error: Exception, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = FakeClient()
-    client.down = error
-    collector = make_collector(client, ("system", "tracker", "item"))
+    fake = fake_rtorrent()
+    fake.down = error
+    collector = make_collector(fake, ("system", "tracker", "item"))
     with caplog.at_level(logging.INFO, logger=LOGGER):
         families = scrape(collector)
         scrape(collector)
@@ -301,7 +260,7 @@ def test_rtorrent_down_exports_only_up_and_duration(
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "did not answer" in warnings[0].getMessage()
 
-    client.down = None
+    fake.down = False
     with caplog.at_level(logging.INFO, logger=LOGGER):
         families = scrape(collector)
     assert value_of(families, "rtorrent_up") == 1
@@ -310,49 +269,52 @@ def test_rtorrent_down_exports_only_up_and_duration(
 
 
 def test_a_fault_leaves_out_one_group_only(caplog: pytest.LogCaptureFixture) -> None:
-    client = FakeClient()
-    client.add_item("A" * 40, "one", down__total=5)
-    client.fault_on = "d.down.total="
-    collector = make_collector(client, ("system", "item"))
+    fake = fake_rtorrent()
+    fake.add_item("A" * 40, "one", values={"d.down.total": 5})
+    fake.fail("d.multicall2", -503, "Could not find view.")
+    collector = make_collector(fake, ("system", "item"))
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         families = scrape(collector)
         scrape(collector)
     assert value_of(families, "rtorrent_up") == 1
     assert "rtorrent_view_size" in families
     assert "rtorrent_item_down" not in families
-    assert len([r for r in caplog.records if "left out of the scrape" in r.getMessage()]) == 1
+    left_out = [r.getMessage() for r in caplog.records if "left out of the scrape" in r.getMessage()]
+    assert len(left_out) == 1 and "Could not find view." in left_out[0]
 
 
 # --- tracker group ---------------------------------------------------------------------------
 
 
 def test_tracker_group_counts_items_and_messages_per_alias() -> None:
-    client = FakeClient()
-    client.add_item("A" * 40, "one", tracker="http://tracker.example.org/announce")
-    client.add_item(
-        "B" * 40, "two", tracker="https://tr.other.net:8443/a/b/announce", message="Tried all trackers"
+    fake = fake_rtorrent()
+    fake.add_item("A" * 40, "one", trackers=[("http://tracker.example.org/announce", 1)])
+    fake.add_item(
+        "B" * 40,
+        "two",
+        trackers=[("https://tr.other.net:8443/a/b/announce", 1)],
+        values={"d.message": "Tried all trackers"},
     )
-    client.add_item("C" * 40, "three", tracker="https://tr.other.net:8443/x/announce")
-    client.add_item("D" * 40, "four")
+    fake.add_item("C" * 40, "three", trackers=[("https://tr.other.net:8443/x/announce", 1)])
+    fake.add_item("D" * 40, "four")
     aliases = {"EXAMPLE": ["http://tracker.example.org/announce"]}
-    families = scrape(make_collector(client, ("tracker",), aliases=aliases))
+    families = scrape(make_collector(fake, ("tracker",), aliases=aliases))
     counts = {s.labels["alias"]: s.value for s in samples(families["rtorrent_tracker_items"])}
     messages = {s.labels["alias"]: s.value for s in samples(families["rtorrent_tracker_message_items"])}
     assert counts == {"EXAMPLE": 1, "other.net": 2, "": 1}
     assert messages == {"EXAMPLE": 0, "other.net": 1, "": 0}
-    (request,) = client.requests
-    assert request == ("d.multicall2", ["d.message=", "t.multicall=,t.url=,t.is_enabled="])
+    assert fake.calls() == [("d.multicall2", ("", "main", "d.message=", "t.multicall=,t.url=,t.is_enabled="))]
 
 
 # --- item group ------------------------------------------------------------------------------
 
 
 def test_item_group_labels_values_and_types() -> None:
-    client = FakeClient()
+    fake = fake_rtorrent()
     hostile = 'evil"}\nrtorrent_up 0\n# '
-    client.add_item("A" * 40, hostile, down__total=10, up__total=20, size_bytes=300)
-    client.add_item("B" * 40, "two", down__total=11, up__total=21, size_bytes=400)
-    families = scrape(make_collector(client, ("item",), item_stats=("down.total", "up.total", "size_bytes")))
+    fake.add_item("A" * 40, hostile, [("a.bin", 300)], values={"d.down.total": 10, "d.up.total": 20})
+    fake.add_item("B" * 40, "two", [("b.bin", 400)], values={"d.down.total": 11, "d.up.total": 21})
+    families = scrape(make_collector(fake, ("item",), item_stats=("down.total", "up.total", "size_bytes")))
     assert families["rtorrent_item_down"].type == "counter"
     assert families["rtorrent_item_size_bytes"].type == "gauge"
     assert value_of(families, "rtorrent_item_up", hash="A" * 40, name=hostile) == 20
@@ -362,25 +324,25 @@ def test_item_group_labels_values_and_types() -> None:
 
 
 def test_items_that_left_vanish_from_the_next_scrape() -> None:
-    client = FakeClient()
-    client.add_item("A" * 40, "one", down__total=1)
-    client.add_item("B" * 40, "two", down__total=2)
-    collector = make_collector(client, ("item",))
+    fake = fake_rtorrent()
+    fake.add_item("A" * 40, "one", values={"d.down.total": 1})
+    fake.add_item("B" * 40, "two", values={"d.down.total": 2})
+    collector = make_collector(fake, ("item",))
     assert {s.labels["hash"] for s in samples(scrape(collector)["rtorrent_item_down"])} == {
         "A" * 40,
         "B" * 40,
     }
-    del client.items["A" * 40]
+    collector.client.call("d.erase", "A" * 40)
     assert {s.labels["hash"] for s in samples(scrape(collector)["rtorrent_item_down"])} == {"B" * 40}
 
 
 def test_unknown_item_stats_and_labels_are_warned_about_once_and_left_out(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = FakeClient()
-    client.add_item("A" * 40, "one", down__total=1)
+    fake = fake_rtorrent()
+    fake.add_item("A" * 40, "one", values={"d.down.total": 1})
     collector = make_collector(
-        client, ("item",), item_stats=("down.total", "bogus_rate"), item_labels=("hash", "nope")
+        fake, ("item",), item_stats=("down.total", "bogus_rate"), item_labels=("hash", "nope")
     )
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         families = scrape(collector)
@@ -391,36 +353,41 @@ def test_unknown_item_stats_and_labels_are_warned_about_once_and_left_out(
     assert "item_labels" in messages[1] and "'nope'" in messages[1]
     assert "rtorrent_item_bogus_rate" not in families
     assert samples(families["rtorrent_item_down"])[0].labels == {"hash": "A" * 40}
-    assert client.requests[-1] == ("d.multicall2", ["d.hash=", "d.down.total="])
+    assert fake.calls()[-1] == ("d.multicall2", ("", "main", "d.hash=", "d.down.total="))
 
 
 def test_item_group_rechecks_after_a_new_server_is_detected(caplog: pytest.LogCaptureFixture) -> None:
-    client = FakeClient()
-    collector = make_collector(client, ("item",), item_stats=("down.total", "bogus_rate"))
+    fake = fake_rtorrent()
+    collector = make_collector(fake, ("item",), item_stats=("down.total", "bogus_rate"))
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         scrape(collector)
-        client.info = server("0.16")
+        scrape(collector)  # the same server: no second warning
+        fake.down = True  # rTorrent restarts, as another version
         scrape(collector)
-    assert len(caplog.records) == 2
+        collector.client.transport = fake_rtorrent("0.16")
+        scrape(collector)
+    warned = [r.getMessage() for r in caplog.records if "item_stats" in r.getMessage()]
+    assert len(warned) == 2, warned
+    assert "rTorrent 0.9.8 " in warned[0] and "rTorrent 0.16.17 " in warned[1]
 
 
 def test_non_numeric_values_leave_out_that_sample() -> None:
-    client = FakeClient()
-    client.add_item("A" * 40, "one", custom="")
-    client.items["A" * 40]["d.custom=tm_completed"] = "1700000000"
-    client.add_item("B" * 40, "two")
-    client.items["B" * 40]["d.custom=tm_completed"] = ""
-    families = scrape(make_collector(client, ("item",), item_stats=("custom=tm_completed",)))
-    assert [s.labels["hash"] for s in samples(families["rtorrent_item_custom_tm_completed"])] == ["A" * 40]
+    fake = fake_rtorrent()
+    fake.add_item("A" * 40, "one", custom={"tm_completed": "1700000000"})
+    fake.add_item("B" * 40, "two", custom={"tm_completed": ""})
+    fake.add_item("C" * 40, "three")  # never set: rTorrent answers ""
+    families = scrape(make_collector(fake, ("item",), item_stats=("custom=tm_completed",)))
+    series = samples(families["rtorrent_item_custom_tm_completed"])
+    assert [(s.labels["hash"], s.value) for s in series] == [("A" * 40, 1_700_000_000)]
 
 
 # --- the job and its server ------------------------------------------------------------------
 
 
-def exporter(client: FakeClient, options: ExporterOptions, name: str = "exporter") -> RtorrentExporter:
+def exporter(fake: FakeRtorrent, options: ExporterOptions, name: str = "exporter") -> RtorrentExporter:
     context = JobContext(
         name=name,
-        client=cast(RtorrentClient, client),
+        client=fake.client(),
         config=Config(config_dir=Path("/nonexistent")),
         log=logging.getLogger(f"pyrotorque.job.{name}"),
     )
@@ -436,8 +403,8 @@ def http_get(port: int) -> tuple[int, str]:
 def started() -> Iterator[Callable[..., RtorrentExporter]]:
     jobs: list[RtorrentExporter] = []
 
-    def start(client: FakeClient, **options: Any) -> RtorrentExporter:
-        job = exporter(client, ExporterOptions(port=0, **options))
+    def start(fake: FakeRtorrent, **options: Any) -> RtorrentExporter:
+        job = exporter(fake, ExporterOptions(port=0, **options))
         jobs.append(job)
         job.start()
         return job
@@ -448,9 +415,9 @@ def started() -> Iterator[Callable[..., RtorrentExporter]]:
 
 
 def test_start_with_rtorrent_down_serves_up_0(started: Callable[..., RtorrentExporter]) -> None:
-    client = FakeClient()
-    client.down = TransportError("refused", "scgi:///x")
-    job = started(client)
+    fake = fake_rtorrent()
+    fake.down = True
+    job = started(fake)
     assert job.port
     status, text = http_get(job.port)
     assert status == 200
@@ -460,8 +427,8 @@ def test_start_with_rtorrent_down_serves_up_0(started: Callable[..., RtorrentExp
 
 
 def test_two_exporters_have_their_own_registries(started: Callable[..., RtorrentExporter]) -> None:
-    first = started(FakeClient(), prefix="one_")
-    second = started(FakeClient(), prefix="two_")
+    first = started(fake_rtorrent(), prefix="one_")
+    second = started(fake_rtorrent(), prefix="two_")
     assert first.port and second.port and first.port != second.port
     _, text = http_get(first.port)
     names = {family.name for family in text_string_to_metric_families(text)}
@@ -474,7 +441,7 @@ def test_port_in_use_names_address_and_port() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        job = exporter(FakeClient(), ExporterOptions(port=port))
+        job = exporter(fake_rtorrent(), ExporterOptions(port=port))
         with pytest.raises(ConfigError, match=rf"cannot listen on 127\.0\.0\.1:{port}") as caught:
             job.start()
     assert caught.value.key == "job.exporter.port"
@@ -482,7 +449,7 @@ def test_port_in_use_names_address_and_port() -> None:
 
 
 def test_stop_frees_the_port_and_is_idempotent(started: Callable[..., RtorrentExporter]) -> None:
-    job = started(FakeClient())
+    job = started(fake_rtorrent())
     port = job.port
     assert port
     job.stop()
@@ -494,12 +461,13 @@ def test_stop_frees_the_port_and_is_idempotent(started: Callable[..., RtorrentEx
 
 
 def test_run_does_no_rpc(started: Callable[..., RtorrentExporter], caplog: pytest.LogCaptureFixture) -> None:
-    client = FakeClient()
-    job = started(client)
+    fake = fake_rtorrent()
+    job = started(fake)
     assert job.port
     http_get(job.port)
-    client.requests.clear()
+    assert fake.sent()  # the scrape asked rTorrent
+    fake.clear()
     with caplog.at_level(logging.DEBUG, logger=LOGGER):
         job.run()
-    assert client.requests == []
+    assert fake.requests == []  # not even a detection
     assert "1 scrape(s) served, 0 without rTorrent" in caplog.records[-1].getMessage()
