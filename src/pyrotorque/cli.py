@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyrotorque
 from pyrotorque import daemon, logsetup
+from pyrotorque.cli_parser import build_parser, check_combinations
 from pyrotorque.daemon import StartOutcome, StartResult
 from pyrotorque.errors import ConditionError, ConfigError, DaemonError, GuardFileMissing, RtorrentError
 from pyrotorque.exitcodes import (
@@ -29,75 +30,11 @@ from pyrotorque.exitcodes import (
 )
 from pyrotorque.pidfile import AlreadyRunning
 
+__all__ = ["build_parser", "main", "run"]
+
 log = logging.getLogger(__name__)
 
 # Exit codes (documented in docs/cli.md); the sysexits values follow the original where it was sane.
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (also used by the tests and docs/cli.md)."""
-    parser = argparse.ArgumentParser(
-        prog="pyrotorque",
-        description="Background job daemon for rTorrent: queue, tree watch, statistics, metrics.",
-        add_help=False,
-    )
-    _add_general_options(parser.add_argument_group("general"))
-    _add_configuration_options(parser.add_argument_group("configuration"))
-    _add_process_options(parser.add_argument_group("process control"))
-    _add_tool_options(parser.add_argument_group("tools"))
-    return parser
-
-
-def _add_general_options(general: argparse._ArgumentGroup) -> None:
-    general.add_argument("-h", "--help", action="help", help="show this help and exit")
-    general.add_argument("--version", action="store_true", help="show the version and exit")
-    general.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
-    general.add_argument("-v", "--verbose", action="store_true", help="log debug messages too")
-    general.add_argument("--debug", action="store_true", help="like -v, and show tracebacks of errors")
-    general.add_argument(
-        "--cron", action="store_true", help="cron mode: log to <config dir>/log/torque.log, quiet if running"
-    )
-
-
-def _add_configuration_options(config: argparse._ArgumentGroup) -> None:
-    config.add_argument(
-        "--config-dir", type=Path, metavar="DIR", help="default: $PYRO_CONFIG_DIR or ~/.pyroscope"
-    )
-    config.add_argument(
-        "--config-file",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="extra configuration file (repeatable)",
-    )
-    config.add_argument(
-        "-D", "--define", action="append", default=[], metavar="KEY=VAL", help="override a [GLOBAL] setting"
-    )
-    config.add_argument("--url", metavar="URL", help="rTorrent's SCGI/HTTP URL (overrides the configuration)")
-    config.add_argument("-n", "--dry-run", action="store_true", help="advise jobs not to change anything")
-
-
-def _add_process_options(process: argparse._ArgumentGroup) -> None:
-    process.add_argument(
-        "--fg", "--no-fork", dest="foreground", action="store_true", help="stay in the foreground"
-    )
-    process.add_argument("--stop", action="store_true", help="stop the running daemon")
-    process.add_argument("--restart", action="store_true", help="stop the running daemon, then start")
-    process.add_argument("-?", "--status", action="store_true", help="tell whether the daemon runs")
-    process.add_argument(
-        "--pid-file", type=Path, metavar="PATH", help="default: <config dir>/run/pyrotorque.pid"
-    )
-    process.add_argument(
-        "--guard-file", type=Path, metavar="PATH", help="default: <config dir>/run/pyrotorque (not with --fg)"
-    )
-
-
-def _add_tool_options(tools: argparse._ArgumentGroup) -> None:
-    tools.add_argument("--run-once", metavar="JOB", help="run one tick of JOB in the foreground, then exit")
-    tools.add_argument("--check", action="store_true", help="validate, connect, list jobs and next runs")
-    tools.add_argument("--match", metavar="COND", help="print 'HASH NAME' of the items matching COND")
-    tools.add_argument("--view", default="main", help="view for --match (default: main)")
-    tools.add_argument("--sort", default="", metavar="FIELDS", help="sort fields for --match")
 
 
 def _settings(args: argparse.Namespace) -> daemon.Settings:
@@ -242,10 +179,6 @@ def run(args: argparse.Namespace) -> int:
     return _start(args, settings)
 
 
-#: Options that each ask for something else than a start; at most one may be given.
-_EXCLUSIVE = ("status", "stop", "restart", "check", "run_once", "match")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pyrotorque`` console script."""
     parser = build_parser()
@@ -254,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = Path(pyrotorque.__file__).parent
         _say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {platform.python_version()}")
         return EXIT_OK
-    exclusive = _check_combinations(parser, args)
+    exclusive = check_combinations(parser, args)
     _restrict_umask()
     settings = _settings(args)
     starting = not exclusive or args.restart
@@ -278,16 +211,6 @@ def _restrict_umask() -> None:
     """
     current = os.umask(0o022)
     os.umask(current | 0o022)
-
-
-def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
-    """The exclusive options given; a usage error (exit 2) for options that cannot go together."""
-    if args.quiet and (args.verbose or args.debug):
-        parser.error("-q cannot be combined with -v or --debug")
-    exclusive = [name for name in _EXCLUSIVE if getattr(args, name)]
-    if len(exclusive) > 1:
-        parser.error("choose one of " + ", ".join("--" + name.replace("_", "-") for name in exclusive))
-    return exclusive
 
 
 def _run_mapping_errors(args: argparse.Namespace) -> int:

@@ -2,9 +2,9 @@
 
 One pipeline per file: inotify (``watcher``) or a scan of the trees (``scanner``) yields candidates;
 the loader (``loader``) turns each into an outcome (loaded, already loaded, invalid, too big, not
-loaded, dry run, or rTorrent away); this job decides what follows: it records the outcome
-(``state_keeper``), keeps the file pending for a retry while rTorrent is away (``pending``), wakes
-the queue jobs for an item left to them, and announces the load in rTorrent's log. A scan runs at
+loaded, dry run, or rTorrent away); this job decides what follows (``outcomes``): it records the
+outcome (``state_keeper``), keeps the file pending for a retry while rTorrent is away (``pending``),
+wakes the queue jobs for an item left to them, and announces the load in rTorrent's log. A scan runs at
 start and on every scheduled run, and catches what events missed (daemon down, network file
 systems, overflows). Nothing is ever deleted or renamed: a bad file is reported once and left alone
 until it changes.
@@ -23,14 +23,15 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from pyrotorque.errors import ConfigError, RtorrentError, TemplateError
-from pyrotorque.jobs.base import KIND_QUEUE, Job, JobContext
-from pyrotorque.jobs.treewatch.loader import LoadBatch, LoadResult, MetafileLoader
+from pyrotorque.errors import ConfigError, TemplateError
+from pyrotorque.jobs.base import Job, JobContext
+from pyrotorque.jobs.treewatch.loader import MetafileLoader
 from pyrotorque.jobs.treewatch.options import TreeWatchOptions, split_roots
+from pyrotorque.jobs.treewatch.outcomes import LoadOutcomes
 from pyrotorque.jobs.treewatch.pending import PendingFiles
-from pyrotorque.jobs.treewatch.plan import LoadPlan, is_metafile_name
+from pyrotorque.jobs.treewatch.plan import is_metafile_name
 from pyrotorque.jobs.treewatch.recent import RecentLoads
-from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, Outcome, walk_metafiles
+from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, walk_metafiles
 from pyrotorque.jobs.treewatch.state import state_path
 from pyrotorque.jobs.treewatch.state_keeper import StateKeeper
 from pyrotorque.jobs.treewatch.templates import LoadCommand
@@ -38,7 +39,7 @@ from pyrotorque.jobs.treewatch.timing import TreeWatchTiming
 from pyrotorque.jobs.treewatch.watcher import TreeWatcher
 
 
-class TreeWatch(Job):
+class TreeWatch(LoadOutcomes, Job):
     """Loads metafiles that appear below the configured roots, at once (inotify) and by periodic scans."""
 
     Options = TreeWatchOptions
@@ -230,95 +231,3 @@ class TreeWatch(Job):
             found.extend(top_found)
             errors.extend(top_errors)
         return found
-
-    # -- what follows an outcome ------------------------------------------------------------------------
-
-    def _process(self, candidates: list[Candidate], *, raise_errors: bool = False) -> None:
-        """Load each candidate unless unchanged since its last outcome; rTorrent away keeps it pending."""
-        todo = []
-        for candidate in candidates:
-            if self.state.seen.settled(candidate.path, candidate.stamp) is None:
-                todo.append(candidate)
-            else:
-                self.pending.discard(candidate.path)
-        if not todo:
-            return
-        # More than one file: one request for the whole loaded set instead of one per file.
-        error = self._load_all(todo, self.loader.batch(shared=len(todo) > 1))
-        if error is None:
-            self.pending.rtorrent_worked()
-            return
-        for left in todo:
-            if left.path not in self.pending and self.state.seen.settled(left.path, left.stamp) is None:
-                self.pending.add(left)
-        self.pending.rtorrent_failed(error)
-        if raise_errors:
-            raise error
-
-    def _load_all(self, todo: list[Candidate], batch: LoadBatch) -> RtorrentError | None:
-        """Load and conclude every candidate in order; the first time rTorrent is away ends the batch."""
-        already_loaded = 0
-        for candidate in todo:
-            result = batch.load(candidate)
-            if result.away is not None:
-                return result.away
-            try:
-                self._conclude(candidate, result)
-            except RtorrentError as exc:  # announcing the load: the item is loaded, the rest waits
-                return exc
-            already_loaded += result.outcome is Outcome.ALREADY_LOADED
-        if batch.shared and already_loaded:
-            self.log.info("%d metafile(s) in the watch tree are loaded already", already_loaded)
-        return None
-
-    def _conclude(self, candidate: Candidate, result: LoadResult) -> None:
-        """Record the outcome (final until the file changes); after a load, wake and announce."""
-        assert result.outcome is not None
-        self.state.seen.record(candidate.path, candidate.stamp, result.outcome, result.info_hash)
-        self.pending.discard(candidate.path)
-        if result.outcome is Outcome.LOADED and result.plan is not None:
-            failures = self.context.client.stats.snapshot().failures
-            self.recent.add(candidate.path, candidate.root, result.info_hash, failures)
-            self._after_load(result.name, candidate.path, result.plan)
-
-    def _check_recent_loads(self) -> None:
-        """Load again what rTorrent lost after we loaded it (see ``recent``): only if a request failed."""
-        due = self.recent.take_due()
-        failures = self.context.client.stats.snapshot().failures
-        suspect = [load for load in due if failures > load.failures]
-        if not suspect:
-            return
-        try:
-            present = self.loader.loaded_hashes()
-        except RtorrentError:
-            self.recent.put_back(suspect, self.pending.first)
-            return
-        lost = [load for load in suspect if load.info_hash not in present]
-        if not lost:
-            return
-        self.log.warning(
-            "rTorrent lost %d item(s) loaded just before it went away (not saved yet); loading again: %s",
-            len(lost),
-            ", ".join(repr(str(load.path)) for load in lost),
-        )
-        for load in lost:
-            self.state.seen.forget(load.path)
-            try:
-                stamp = FileStamp.of(load.path.stat())
-            except OSError:
-                continue  # the metafile is gone too: nothing to load again
-            self.pending.add(Candidate(load.path, load.root, stamp))
-
-    def _after_load(self, name: str, path: Path, plan: LoadPlan) -> None:
-        """Wake the queue jobs when the item waits for them, and announce the load in rTorrent's log."""
-        if plan.queued:
-            self.context.wake_kind(KIND_QUEUE)
-        if self.options.quiet:
-            return
-        client = self.context.client
-        if not client.server_info().has("print"):
-            return
-        try:
-            client.call("print", "", "TreeWatch: Loaded '", name, "' from '", str(path), f"' {plan.state}")
-        except RtorrentError as exc:  # the item is loaded; a lost announcement is not worth a retry
-            self.log.warning("Could not announce %r in rTorrent's log: %s", name, exc)
