@@ -133,19 +133,22 @@ def write_state(path: Path, state: WatchState) -> int:
     """
     data = encode_state(state)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _replace_atomically(backup_path(path), data)
-    _replace_atomically(path, data)
+    # Only the main file is synced: after a power cut it is complete (the old or the new state),
+    # and the copy matters only when the main file is damaged from outside, so it need not wait.
+    _replace_atomically(backup_path(path), data, sync=False)
+    _replace_atomically(path, data, sync=True)
     return len(data)
 
 
-def _replace_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, sync it, and rename it over ``path``."""
+def _replace_atomically(path: Path, data: bytes, *, sync: bool) -> None:
+    """Write ``data`` to a temporary file beside ``path`` (synced if ``sync``) and rename it over ``path``."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if sync:
+                os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
