@@ -23,6 +23,12 @@ class InFlight:
         self._sockets: dict[int, Callable[[], socket.socket | None]] = {}
         self.aborted: str | None = None
 
+    def begin(self, timeout: float, url: str) -> Deadline:
+        """The deadline of a new exchange; refused (``TransportError``) after ``abort()``."""
+        if self.aborted is not None:
+            raise self.refused(url)
+        return Deadline(timeout, url)
+
     def add(self, key: int, sock: Callable[[], socket.socket | None], url: str) -> None:
         """Track the exchange ``key`` whose socket ``sock()`` returns; refused after ``abort()``."""
         with self._lock:

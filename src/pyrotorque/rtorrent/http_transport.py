@@ -53,9 +53,7 @@ class HttpTransport:
     def request(self, body: bytes, content_type: str) -> bytes:
         """POST one request on a fresh connection and return the response body."""
         in_flight = self._in_flight
-        if in_flight.aborted is not None:
-            raise in_flight.refused(self.url)
-        deadline = Deadline(self.timeout, self.url)
+        deadline = in_flight.begin(self.timeout, self.url)
         headers = {"Content-Type": content_type, "Content-Length": str(len(body)), "Connection": "close"}
         if self._auth:
             headers["Authorization"] = self._auth

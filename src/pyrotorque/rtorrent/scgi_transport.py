@@ -33,9 +33,7 @@ class _SocketTransport:
     def request(self, body: bytes, content_type: str) -> bytes:
         """Send one SCGI request on a fresh connection and return the response body."""
         in_flight = self._in_flight
-        if in_flight.aborted is not None:
-            raise in_flight.refused(self.url)
-        deadline = Deadline(self.timeout, self.url)
+        deadline = in_flight.begin(self.timeout, self.url)
         try:
             sock = self._connect(deadline)
         except TimeoutError as exc:
