@@ -15,6 +15,7 @@ from pyrotorque.errors import ConfigError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.loader import build_job
 from pyrotorque.jobs.queue import QueueManager, QueueOptions, slots
+from pyrotorque.jobs.queue_space import Disk, disk_of
 from tests.support.fake_rtorrent import FakeRtorrent
 
 LOGGER = "pyrotorque.job.queue"
@@ -177,3 +178,147 @@ def test_a_bad_sort_order_names_the_field(tmp_path: Path) -> None:
     (job,) = _write(tmp_path, "job.queue.sort_fields = -prio, nonsense\n")
     with pytest.raises(ConfigError, match="nonsense"):
         build_options(QueueOptions, job)
+
+
+# -- min_free and max_downloading_traffic ----------------------------------------------------------
+
+MIB = 1 << 20
+DOWNLOADING = {"d.is_open": 1, "d.is_active": 1, "d.state": 1}
+
+
+def disks(job: QueueManager, table: dict[str, tuple[int, int]]) -> list[str]:
+    """Give the job's space check these file systems (directory -> (device, free)); returns paths asked."""
+    asked: list[str] = []
+
+    def disk_of(path: str) -> Disk | None:
+        asked.append(path)
+        return Disk(*table[path]) if path in table else None
+
+    assert job.space is not None
+    job.space.disk_of = disk_of
+    return asked
+
+
+def test_min_free_parses_sizes_and_rejects_nonsense(tmp_path: Path) -> None:
+    fake = rtorrent([])
+    assert queue(fake, min_free="10G").min_free == 10 << 30
+    assert queue(fake, min_free="1.5m").min_free == 3 * MIB // 2
+    assert queue(fake, max_downloading_traffic="4096").max_traffic == 4096
+    (job,) = _write(tmp_path, "job.queue.min_free = ten gigs\n")
+    with pytest.raises(ConfigError, match=r"job\.queue\.min_free"):
+        build_options(QueueOptions, job)
+
+
+def test_the_item_that_does_not_fit_is_skipped_and_the_next_one_starts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = rtorrent(
+        [
+            {"d.name": "running", **DOWNLOADING, "d.left_bytes": 30 * MIB, "d.directory": "/a"},
+            {"d.name": "big", "d.priority": 3, "d.left_bytes": 80 * MIB, "d.directory": "/a"},
+            {"d.name": "small", "d.left_bytes": 50 * MIB, "d.directory": "/a/sub"},
+            {"d.name": "other", "d.left_bytes": 50 * MIB, "d.directory": "/b"},
+        ]
+    )
+    job = queue(fake, min_free="10m", start_at_once=3)
+    disks(job, {"/a": (1, 100 * MIB), "/a/sub": (1, 100 * MIB), "/b": (2, 55 * MIB)})
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        job.run()
+    # big: 100 - 30 reserved - 80 < 10; small: 100 - 30 - 50 = 20 >= 10; other: 55 - 50 < 10.
+    assert sent(fake, "d.start") == [f"d.start({2:040X})"]
+    skipped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Not starting")]
+    assert skipped == [
+        f"Not starting 'big' #{1:040X}: needs 80.0 MiB, 100.0 MiB free in '/a', "
+        "30.0 MiB reserved for items downloading there, min_free 10.0 MiB",
+        f"Not starting 'other' #{3:040X}: needs 50.0 MiB, 55.0 MiB free in '/b', "
+        "0 B reserved for items downloading there, min_free 10.0 MiB",
+    ]
+
+
+def test_items_picked_in_one_tick_reserve_their_bytes_for_the_next() -> None:
+    fake = rtorrent([{"d.name": f"item{n}", "d.left_bytes": 40 * MIB, "d.directory": "/a"} for n in range(3)])
+    job = queue(fake, min_free="0", start_at_once=3)
+    assert job.space is None  # 0 is off: no space check at all
+    job = queue(fake, min_free="1", start_at_once=3)
+    disks(job, {"/a": (1, 100 * MIB)})
+    job.run()
+    assert sent(fake, "d.start") == [f"d.start({0:040X})", f"d.start({1:040X})"]
+
+
+def test_a_skipped_item_is_logged_once_until_its_figures_change(caplog: pytest.LogCaptureFixture) -> None:
+    fake = rtorrent([{"d.name": "big", "d.left_bytes": 800 * MIB, "d.directory": "/a"}])
+    job = queue(fake, min_free="1m")
+    table = {"/a": (1, 500 * MIB)}
+    disks(job, table)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        job.run()
+        job.run()
+        table["/a"] = (1, 500 * MIB + 4096)  # a few blocks freed: the same figures for a log reader
+        job.run()
+        assert len([r for r in caplog.records if "Not starting" in r.getMessage()]) == 1
+        table["/a"] = (1, 600 * MIB)  # 100 MiB more room: worth a line
+        job.run()
+        fake.items[f"{0:040X}"].values["d.left_bytes"] = 700 * MIB  # its own size changed
+        job.run()
+        job.run()
+    messages = [r.getMessage() for r in caplog.records if "Not starting" in r.getMessage()]
+    assert [m.split(": needs ")[1].split(" in ")[0] for m in messages] == [
+        "800.0 MiB, 500.0 MiB free",
+        "800.0 MiB, 600.0 MiB free",
+        "700.0 MiB, 600.0 MiB free",
+    ]
+    assert sent(fake, "d.start") == []
+    table["/a"] = (1, 1000 * MIB)
+    job.run()
+    assert sent(fake, "d.start") == [f"d.start({0:040X})"]
+
+
+def test_an_item_without_a_known_file_system_is_not_started(caplog: pytest.LogCaptureFixture) -> None:
+    fake = rtorrent([{"d.name": "nowhere", "d.left_bytes": 1, "d.directory": "relative/dir"}])
+    job = queue(fake, min_free="1")
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        job.run()
+    assert sent(fake, "d.start") == []
+    assert any("no file system found for 'relative/dir'" in r.getMessage() for r in caplog.records)
+
+
+def test_disk_of_uses_the_nearest_existing_parent(tmp_path: Path) -> None:
+    found = disk_of(str(tmp_path / "not" / "yet"))
+    assert found is not None and found.device == tmp_path.stat().st_dev and found.free > 0
+    assert disk_of("relative") is None
+
+
+def test_no_start_while_downloading_traffic_is_above_the_maximum(caplog: pytest.LogCaptureFixture) -> None:
+    fake = rtorrent(
+        [
+            {"d.name": "fast", **DOWNLOADING, "d.down.rate": 600 << 10},
+            {"d.name": "slow", **DOWNLOADING, "d.down.rate": 500 << 10},
+            {"d.name": "waiting"},
+        ]
+    )
+    job = queue(fake, max_downloading_traffic="1m")
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        job.run()
+        job.run()
+    assert sent(fake, "d.start") == []
+    held = [r.getMessage() for r in caplog.records if "max_downloading_traffic" in r.getMessage()]
+    assert held == [
+        "Not starting: 2 downloading item(s) receive 1.1 MiB/s, above max_downloading_traffic 1.0 MiB/s"
+    ]
+    fake.items[f"{0:040X}"].values["d.down.rate"] = 524 << 10  # 1,048,576 - 1,024 bytes/s together
+    job.run()
+    assert sent(fake, "d.start") == [f"d.start({2:040X})"]
+
+
+def test_a_full_queue_fetches_no_more_with_the_brakes_on() -> None:
+    items: list[dict[str, Any]] = [
+        {"d.name": "running", **DOWNLOADING, "d.down.rate": 1},
+        {"d.name": "waiting"},
+    ]
+    plain, braked = rtorrent(items), rtorrent(items)
+    queue(plain, downloading_max=1, downloading_min=0).run()
+    queue(braked, downloading_max=1, downloading_min=0, min_free="1g", max_downloading_traffic="1m").run()
+    assert [(r.method, r.calls, r.size) for r in braked.sent()] == [
+        (r.method, r.calls, r.size) for r in plain.sent()
+    ]
+    assert len(plain.sent()) == 1

@@ -5,8 +5,10 @@ Each tick, cheapest question first:
 1. Is the intermission since the last batch over?  (no RPC at all while it is not)
 2. How many items are downloading?  One fetch, filtered by rTorrent to active incomplete items.
 3. Is a slot free?  If not, stop here: the (large) set of stopped items is never fetched in vain.
-4. Which stopped items may start?  One fetch filtered by ``queue_startable_base`` and ``startable``,
-   sorted by ``sort_fields``; the first few are started with one ``system.multicall``.
+4. Only with ``min_free`` or ``max_downloading_traffic``: fetch the downloading items again with their
+   directory, remaining bytes and rate (queue_space.py); too much traffic stops here.
+5. Which stopped items may start?  One fetch filtered by ``queue_startable_base`` and ``startable``,
+   sorted by ``sort_fields``; the first few (that fit, with ``min_free``) start with one ``system.multicall``.
 
 The queue never stops anything: ``downloading_max`` is the queue's length, not a limit enforced on
 items started by hand (docs/queue.md).
@@ -14,6 +16,8 @@ items started by hand (docs/queue.md).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +26,15 @@ from pyrotorque.config.options import option
 from pyrotorque.config.settings import STARTABLE_BASE_KEY
 from pyrotorque.errors import ConditionError, FaultError
 from pyrotorque.jobs.base import KIND_QUEUE, Job, JobContext
+from pyrotorque.jobs.queue_space import (
+    SPACE_FIELDS,
+    TRAFFIC_FIELDS,
+    SpaceCheck,
+    human,
+    parse_size,
+    size_problem,
+    traffic,
+)
 
 #: Always ANDed in front of ``downloading``: what "downloading" means at all. Besides active incomplete
 #: items (the original's definition), a started item still in its hash check holds its slot: checking
@@ -70,6 +83,10 @@ class QueueOptions:
         "is_ignored=no done=0 message=/^$|ghost/ prio>0", check=_required_condition_problem
     )
     downloading: str = option("", check=_condition_problem)
+    #: Bytes to keep free on an item's file system after its remaining bytes (sizes as ``10G``; 0: off).
+    min_free: str = option("0", check=size_problem)
+    #: No start while the downloading items together receive more than this per second (0: off).
+    max_downloading_traffic: str = option("0", check=size_problem)
 
 
 def slots(downloading: int, options: QueueOptions) -> int:
@@ -108,6 +125,20 @@ class QueueManager(Job):
         self.startable_query = ItemQuery(startable, options.sort_fields, aliases)
         self.downloading_query = ItemQuery(downloading, aliases=aliases)
         self.last_start = 0.0
+        self.min_free = parse_size(options.min_free)
+        self.max_traffic = parse_size(options.max_downloading_traffic)
+        self.space = SpaceCheck(self.min_free, self.log) if self.min_free else None
+        detail = (SPACE_FIELDS if self.space else ()) + (TRAFFIC_FIELDS if self.max_traffic else ())
+        #: The downloading items with what the brakes read; None while both are off.
+        self.detail_query = ItemQuery(downloading, aliases=aliases, fields=detail) if detail else None
+        if self.space:
+            self.startable_query = ItemQuery(startable, options.sort_fields, aliases, fields=SPACE_FIELDS)
+        self._traffic_held = False
+
+    def map_paths(self, host_path: Callable[[str], str]) -> None:
+        """Read rTorrent's paths through ``host_path`` (when rTorrent runs in a chroot or container)."""
+        if self.space:
+            self.space.host_path = host_path
 
     @staticmethod
     def _startable_base(context: JobContext) -> str:
@@ -147,16 +178,22 @@ class QueueManager(Job):
             )
             return
 
+        details = self.detail_query.fetch(client, VIEW, now=now) if self.detail_query else []
+        if self.max_traffic and self._too_much_traffic(details):
+            return
+
         startable = self.startable_query.fetch(client, VIEW, now=now)
         if not startable:
             self.log.debug("No startable items; %d item(s) downloading", downloading)
             return
-        chosen = startable[:free]
-        if len(startable) > free:
+        chosen = self.space.select(startable, details, free) if self.space else startable[:free]
+        if not chosen:
+            return
+        if len(startable) > len(chosen):
             self.log.debug(
                 "Only starting %d item(s) in this run, %d more could be started",
-                free,
-                len(startable) - free,
+                len(chosen),
+                len(startable) - len(chosen),
             )
         if downloading < self.options.downloading_min:
             self.log.debug(
@@ -166,6 +203,21 @@ class QueueManager(Job):
             )
         self.last_start = now
         self._start(chosen)
+
+    def _too_much_traffic(self, downloading: list[Item]) -> bool:
+        """True while ``downloading`` receive more than ``max_downloading_traffic``; INFO when that begins."""
+        rate = traffic(downloading)
+        held = rate > self.max_traffic
+        if held:
+            self.log.log(
+                logging.DEBUG if self._traffic_held else logging.INFO,
+                "Not starting: %d downloading item(s) receive %s/s, above max_downloading_traffic %s/s",
+                len(downloading),
+                human(rate),
+                human(self.max_traffic),
+            )
+        self._traffic_held = held
+        return held
 
     def _start(self, items: list[Item]) -> None:
         """Start ``items`` with one multicall; a fault for one item does not stop the others."""
