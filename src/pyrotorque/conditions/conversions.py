@@ -63,13 +63,16 @@ def _activations(value: Any) -> list[tuple[str, int]]:
 
 
 def _running_intervals(events: list[tuple[str, int]], now: float) -> list[tuple[float, float]]:
-    """Intervals from each resume to the next pause (or now, if still running)."""
+    """Closed intervals from each resume to the next pause (or now, if still running).
+
+    Two resumes in a row mean rTorrent went away while the item ran (no pause was logged): the
+    time in between is unknown, so the interval restarts at the second resume.
+    """
     intervals: list[tuple[float, float]] = []
     began: float | None = None
     for kind, stamp in events:
         if kind == "R":
-            if began is None:
-                began = stamp
+            began = stamp
         elif began is not None:
             intervals.append((began, max(began, stamp)))
             began = None
