@@ -66,6 +66,8 @@ def test_every_field_declares_commands() -> None:
             "tracker",
             "files",
             "fno",
+            "label",
+            "is_ghost",
         ]
     )
     assert required <= set(FIELDS)

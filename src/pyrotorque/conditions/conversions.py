@@ -120,6 +120,15 @@ def data_path(base_path: Any, directory: Any, name: Any, is_multi_file: Any) -> 
     return os.path.join(text(directory), text(name)) if directory else ""
 
 
+def is_ghost(base_path: Any, directory: Any, name: Any, is_multi_file: Any) -> bool | None:
+    """True if the data path does not exist on this machine; None (not a ghost) without a path.
+
+    A broken symlink counts as a ghost: its data is gone.
+    """
+    path = data_path(base_path, directory, name, is_multi_file)
+    return not os.path.exists(path) if path else None
+
+
 def percent_done(completed_chunks: Any, size_chunks: Any) -> float:
     """Completed chunks as a percentage."""
     total = integer(size_chunks)
