@@ -192,6 +192,10 @@ def test_field_values(client: RtorrentClient, library: dict[str, str]) -> None:
         ("message=*timeout", ["Messaged"]),
         ("tagged=foo", ["Show.S01E01.mkv"]),
         ("tagged=!", ["Show.S01E01.mkv"]),
+        ("tagged=:", ["Album", "Ignored", "Messaged", "Off", "Photo Book"]),
+        ("tagged!=:", ["Show.S01E01.mkv"]),
+        ("tagged=:foo", []),
+        ("tagged=:foo OR tagged=:bar OR tagged=!:", ["Show.S01E01.mkv"]),
         ("custom_1=tv/*", ["Off"]),
         ("custom_origin=rss", ["Messaged"]),
         ("kind_25=jpg", ["Photo Book"]),
@@ -531,3 +535,43 @@ def test_pushdown_rpc_and_log(
     ItemQuery("name=A*").fetch(recording)
     ItemQuery("prio>0", pushdown=False).fetch(recording)
     assert [method for method, _ in recording.sent] == ["d.multicall2", "d.multicall2"]
+
+
+def test_label_is_ghost_and_restarted_intervals(
+    tmp_path: Any, rt: RtorrentSandbox, client: RtorrentClient
+) -> None:
+    """The new fields read real rTorrent; is_ghost checks this machine's file system."""
+    data = tmp_path / "data"
+    data.mkdir()
+    here = load(rt, "here.iso")
+    gone = load(rt, "gone.iso")
+    album = load(rt, "Album", [("01.flac", 1 << 10), ("cover.jpg", 1 << 10)])
+    # The directories are stored as given (nothing is opened), so they may be host paths on both lines.
+    rt.rpc("d.directory.set", here, str(data))
+    rt.rpc("d.directory.set", gone, str(data))
+    rt.rpc("d.directory_base.set", album, str(data / "Album"))
+    (data / "here.iso").write_bytes(b"x")
+    rt.rpc("d.custom1.set", here, "TV/Shows")
+    rt.rpc("d.custom1.set", album, "tv")
+    assert rt.rpc("d.directory", album) == str(data / "Album")
+
+    def names(condition: str) -> list[str]:
+        return [item.name for item in match_items(client, condition, sort="name")]
+
+    assert names("is_ghost=yes") == ["Album", "gone.iso"]
+    assert names("is_ghost=no") == ["here.iso"]
+    (data / "Album").mkdir()
+    assert names("is_ghost=yes") == ["gone.iso"]
+    assert names("label=tv*") == ["Album", "here.iso"]
+    assert names("label=tv") == ["Album"]
+    assert names("label=tv/shows") == ["here.iso"]
+    assert names("label=") == ["gone.iso"]
+
+    # The peers' example: two resumes in a row (rTorrent went away while it ran) count from the second.
+    rt.rpc("d.custom.set", gone, "activations", "R1377390013R1377390082")
+    rt.rpc("d.custom.set", gone, "tm_completed", "1377390084")
+    rt.rpc("d.custom.set", gone, "tm_started", "1377390013")
+    (item,) = ItemQuery("name=gone.iso", fields=["leechtime"]).fetch(client)
+    assert item.leechtime == 2
+    assert names("leechtime=2") == ["gone.iso"]
+    assert names("leechtime>2") == []

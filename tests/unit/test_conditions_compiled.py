@@ -93,15 +93,17 @@ TERMS = [
     "name=a*", "name=/s\\d+e\\d+/", "name=Foo", "name=!b*", "name=[ab]*", "foo*",
     "size>1k", "size<=64", "xfer>0", "done=100", "done<50",
     "loaded<1d", "loaded>2024-05-17", "loaded=0", "started>1h", "seedtime>1h", "leechtime<1d",
-    "tagged=foo", "tagged==foo", "tagged=", "tagged=!", "views=main",
-    "throttle=NONE", "path=/data/*", "custom_1=tv", "custom_origin=rss*",
+    "tagged=foo", "tagged==foo", "tagged=", "tagged=!", "tagged=:", "tagged=:foo", "tagged!=:",
+    "tagged=!:foo,bar", "views=main",
+    "throttle=NONE", "path=/data/*", "label=foo*", "label=", "is_ghost=yes", "is_ghost=no",
+    "custom_1=tv", "custom_origin=rss*",
     "d_peers_connected>0", "d_peers_connected=abc*",
     "kind=flac", "kind=", "kind_25=jpg,png", "kind_50=!mkv", "traits=audio", "traits=tv",
     "traits==video", "files=*.nfo", "files=", "files=/cover/",
     "alias=ONE", "alias=one.org", "tracker=http*", "tracker=",
 ]  # fmt: skip
 SORTS = ["-prio", "prio", "loaded", "-loaded", "name", "-name", "size", "-tagged", "kind_25", "alias",
-         "-throttle", "done", "-is_open", "d_peers_connected", "-seedtime"]  # fmt: skip
+         "-throttle", "done", "-is_open", "d_peers_connected", "-seedtime", "-label", "is_ghost"]  # fmt: skip
 
 conditions: st.SearchStrategy[str] = st.recursive(
     st.sampled_from(TERMS),

@@ -271,3 +271,44 @@ def test_all_list_calls_go_to_the_client_as_one_multicall() -> None:
     assert len(items) == 6
     assert fake.methods() == ["d.multicall2", "system.multicall"]
     assert [len(request.calls) for request in fake.sent()[1:]] == [6]
+
+
+def test_label_and_is_ghost_on_the_fake(tmp_path: Any) -> None:
+    fake = FakeRtorrent()
+    del fake.commands["d.multicall.filtered"]
+    (tmp_path / "Here").mkdir()
+    (tmp_path / "here.iso").write_bytes(b"x")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    directory = str(tmp_path)
+    single = {"d.directory": directory, "d.is_multi_file": 0}
+    fake.add_item("1" * 40, "Here", [("a", 1), ("b", 1)], values={
+        "d.directory": str(tmp_path / "Here"), "d.is_multi_file": 1, "d.custom1": "TV/Shows",
+    })  # fmt: skip
+    fake.add_item("2" * 40, "here.iso", values={**single, "d.custom1": "tv"})
+    fake.add_item("3" * 40, "gone.iso", values=single)
+    # An open item's d.base_path wins over d.directory.
+    fake.add_item("4" * 40, "moved", [("a", 1), ("b", 1)], values={
+        "d.directory": str(tmp_path / "Here"), "d.base_path": str(tmp_path / "elsewhere"),
+        "d.is_multi_file": 1,
+    })  # fmt: skip
+    fake.add_item("5" * 40, "dangling", values=single)
+    fake.add_item("6" * 40, "nowhere", values={"d.directory": "", "d.is_multi_file": 0})  # no path: no ghost
+    client = fake.client()
+
+    def names(condition: str) -> list[str]:
+        return [item.name for item in ItemQuery(condition, "name").fetch(client, now=NOW)]
+
+    assert names("is_ghost=yes") == ["dangling", "gone.iso", "moved"]
+    assert names("is_ghost=no") == ["Here", "here.iso", "nowhere"]
+    assert names("label=tv*") == ["Here", "here.iso"]
+    assert names("label=") == ["dangling", "gone.iso", "moved", "nowhere"]
+    fake.clear()
+    assert names("label=tv") == ["here.iso"]
+    assert set(fetched(fake)[1]) == {"d.hash", "d.name", "d.custom1"}  # label is d.custom1, nothing more
+    (tmp_path / "gone.iso").write_bytes(b"")  # found again: no longer a ghost on the next fetch
+    assert names("is_ghost=yes") == ["dangling", "moved"]
+    items = ItemQuery(None, "name", fields=["label", "is_ghost"]).fetch(client, now=NOW)
+    assert {item.name: (item.label, item.is_ghost) for item in items} == {
+        "dangling": ("", True), "gone.iso": ("", False), "Here": ("TV/Shows", False),
+        "here.iso": ("tv", False), "moved": ("", True), "nowhere": ("", None),
+    }  # fmt: skip

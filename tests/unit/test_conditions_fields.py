@@ -66,6 +66,8 @@ def test_every_field_declares_commands() -> None:
             "tracker",
             "files",
             "fno",
+            "label",
+            "is_ghost",
         ]
     )
     assert required <= set(FIELDS)
@@ -134,6 +136,19 @@ def test_leechtime_and_seedtime_from_activations() -> None:
     # No activation log: completed - started, if known.
     assert convert("leechtime", "", "500", "100") == 400
     assert convert("leechtime", "", "", "") is None
+
+
+def test_two_resumes_in_a_row_restart_the_interval() -> None:
+    # rTorrent went away while the item ran (no P logged): the gap between the resumes is unknown
+    # and does not count. The peers' example: resumed at ...013 and ...082, completed at ...084.
+    later = FieldContext({}, now=1377400000.0)
+    leechtime = lookup_field("leechtime").convert
+    assert leechtime(later, "R1377390013R1377390082", "1377390084", "1377390013") == 2
+    assert lookup_field("seedtime").convert(later, "R1377390013R1377390082", "1377390084") == 10_000 - 84
+    # The same for seeding: completed at 100, resumed at 200 and again at 900 (crash), paused at 950.
+    assert convert("seedtime", "R50R200R900P950", "100") == 50
+    # A resume after a pause still counts from that resume; a stray pause adds nothing.
+    assert convert("leechtime", "R100P150P160R200R260P300", "", "100") == 50 + 40
 
 
 @pytest.mark.parametrize(

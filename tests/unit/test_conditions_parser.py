@@ -282,3 +282,45 @@ def test_backslashes_inside_quotes() -> None:
     canonical = parse_condition(r"""'a"\\'""", lookup=lookup).canonical()
     assert canonical == r'name="a\"\\"'
     assert parse_condition(canonical, lookup=lookup).match({"name": 'a"\\'})
+
+
+@pytest.mark.parametrize(
+    ("condition", "position"),
+    [
+        ("name={{d.name}}", 5),
+        ("custom_1={{d.alias}}", 9),  # pyrosimple renders this per item; we refuse it
+        ("prio>1 path={{d.directory}}*", 12),
+        ("prio>1 {{ name }}", 7),  # a bare value (the default field)
+        ("custom_1={%if d.alias%}x{%endif%}", 9),
+        ("name=a*,b{{x}}", 9),
+        ("name=!{{x}}", 6),
+        ("name~x{{2}}", 6),
+        ("tagged=:{{x}}", 8),
+        ("prio>{{x}}", 5),
+        ('message="a b"{{x}}', 13),  # quoted text, then an unquoted template
+        ("[ alias={{tracker_alias}} OR prio=3 ]", 8),
+    ],
+)
+def test_template_values_are_errors_with_their_position(condition: str, position: int) -> None:
+    with pytest.raises(ConditionError, match="is a template") as info:
+        parse_condition(condition)
+    assert info.value.position == position
+    assert info.value.text == condition
+    assert condition[position] == "{"
+
+
+@pytest.mark.parametrize(
+    ("condition", "name", "canonical"),
+    [
+        ('name="{{x}}"', "{{x}}", 'name="{{x}}"'),  # quoted braces are text
+        ('name={"{"x}}', "{{x}}", 'name="{{x}}"'),
+        ("name=a{b}", "a{b}", "name=a{b}"),  # single braces are no template
+        ("name=a}}", "a}}", "name=a}}"),
+        ("name=%}", "%}", "name=%}"),
+    ],
+)
+def test_braces_that_are_not_templates(condition: str, name: str, canonical: str) -> None:
+    parsed = parse_condition(condition)
+    assert parsed.match({"name": name}, now=0.0)
+    assert parsed.canonical() == canonical
+    assert parse_condition(canonical).canonical() == canonical

@@ -191,6 +191,47 @@ def test_tag_sets(condition: str, expected: bool) -> None:
     assert parse_condition(condition).match(item, now=NOW) is expected
 
 
+@pytest.mark.parametrize(
+    ("condition", "tags", "expected"),
+    [
+        # pyrosimple's ":" prefix: the set is exactly this word (":" alone: exactly no words).
+        ("tagged=:", frozenset(), True),
+        ("tagged=:", frozenset({"foo"}), False),
+        ("tagged!=:", frozenset(), False),
+        ("tagged!=:", frozenset({"foo"}), True),
+        ("tagged=!:", frozenset({"foo"}), True),
+        ("tagged=:foo", frozenset({"foo"}), True),
+        ("tagged=:FOO", frozenset({"foo"}), True),
+        ("tagged=:foo", frozenset({"foo", "bar"}), False),
+        ("tagged=:foo", frozenset({"f", "o"}), False),  # not pyrosimple's set of characters
+        ("tagged=:foo", frozenset(), False),
+        ("tagged!=:foo", frozenset({"foo", "bar"}), True),
+        ("tagged=:foo,bar", frozenset({"foo", "bar"}), True),  # ":foo" OR bar
+        ("tagged==:foo", frozenset({"foo"}), True),
+        ('tagged=":foo"', frozenset({":foo"}), True),  # a quoted colon is part of the word
+        ('tagged=":foo"', frozenset({"foo"}), False),
+        ('tagged=":foo"', frozenset({":foo", "bar"}), True),
+        ("tagged=::foo", frozenset({":foo"}), True),
+        ("tagged=::foo", frozenset({":foo", "x"}), False),
+    ],
+)
+def test_tag_colon_prefix(condition: str, tags: frozenset[str], expected: bool) -> None:
+    parsed = parse_condition(condition)
+    assert parsed.match({"tagged": tags}, now=NOW) is expected
+    # The canonical form keeps the meaning.
+    again = parse_condition(parsed.canonical())
+    assert again.canonical() == parsed.canonical()
+    assert again.match({"tagged": tags}, now=NOW) is expected
+
+
+def test_tag_colon_canonical_forms() -> None:
+    assert parse_condition("tagged=:").canonical() == "tagged=:"
+    assert parse_condition("tagged=:Foo").canonical() == "tagged=:foo"
+    assert parse_condition("tagged!=:").canonical() == "tagged=!:"
+    assert parse_condition('tagged=":foo"').canonical() == 'tagged=":foo"'
+    assert parse_condition("tagged=::foo").canonical() == 'tagged=:":foo"'
+
+
 def test_files_match_any_path() -> None:
     files = ("cd1/01.flac", "cover.jpg")
     assert matches("files=*.jpg", files=files)

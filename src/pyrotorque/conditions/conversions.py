@@ -63,13 +63,16 @@ def _activations(value: Any) -> list[tuple[str, int]]:
 
 
 def _running_intervals(events: list[tuple[str, int]], now: float) -> list[tuple[float, float]]:
-    """Intervals from each resume to the next pause (or now, if still running)."""
+    """Closed intervals from each resume to the next pause (or now, if still running).
+
+    Two resumes in a row mean rTorrent went away while the item ran (no pause was logged): the
+    time in between is unknown, so the interval restarts at the second resume.
+    """
     intervals: list[tuple[float, float]] = []
     began: float | None = None
     for kind, stamp in events:
         if kind == "R":
-            if began is None:
-                began = stamp
+            began = stamp
         elif began is not None:
             intervals.append((began, max(began, stamp)))
             began = None
@@ -115,6 +118,15 @@ def data_path(base_path: Any, directory: Any, name: Any, is_multi_file: Any) -> 
     if boolean(is_multi_file):
         return text(directory)
     return os.path.join(text(directory), text(name)) if directory else ""
+
+
+def is_ghost(base_path: Any, directory: Any, name: Any, is_multi_file: Any) -> bool | None:
+    """True if the data path does not exist on this machine; None (not a ghost) without a path.
+
+    A broken symlink counts as a ghost: its data is gone.
+    """
+    path = data_path(base_path, directory, name, is_multi_file)
+    return not os.path.exists(path) if path else None
 
 
 def percent_done(completed_chunks: Any, size_chunks: Any) -> float:

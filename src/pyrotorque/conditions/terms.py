@@ -75,6 +75,7 @@ def _build_term(spec: FieldSpec, operator: str, value_token: Token, token: Token
     if operator == "~":
         if kind not in _TEXT_KINDS:
             raise error(f"Field {spec.name!r} cannot be matched with '~'", token.start)
+        _refuse_template(value_token, spec.name, error)
         regex = _prefixed(value_token, "/", suffix="/")
         values = [FieldValue(parse_value(kind, regex, field=spec.name), False)]
         return Term(spec.name, kind, values)
@@ -87,11 +88,30 @@ def _build_term(spec: FieldSpec, operator: str, value_token: Token, token: Token
             bad = "!" if negated else item.text[:1]
             where = item.start - 1 if negated else item.position(0)
             raise error(f"Comparison operator {operator!r} cannot be followed by {bad!r}", where)
+        _refuse_template(item, spec.name, error)
         if sign:
             item = _prefixed(item, sign)
         test = parse_value(kind, item, field=spec.name, exact=operator == "==")
         values.append(FieldValue(test, negated != negate_all))
     return Term(spec.name, kind, values, exact=operator == "==" and kind == "tags")
+
+
+def _refuse_template(token: Token, field: str, error: ErrorMaker) -> None:
+    """Refuse a value written as a template: conditions do not render them, so it would never match.
+
+    pyrosimple renders ``{{…}}`` values per item; we do not, and say so rather than match nothing.
+    Quoted braces are text, so a name with ``{{`` in it can still be matched.
+    """
+    text, quoted = token.text, token.quoted
+    index = text.find("{")
+    while index != -1:
+        if text[index + 1 : index + 2] in ("{", "%") and not quoted[index] and not quoted[index + 1]:
+            raise error(
+                f"Value {text!r} of field {field!r} is a template ({text[index : index + 2]}…); "
+                "conditions take no templates (quote the braces to match them as text)",
+                token.position(index),
+            )
+        index = text.find("{", index + 1)
 
 
 def _prefixed(token: Token, prefix: str, suffix: str = "") -> Token:

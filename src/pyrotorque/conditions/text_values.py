@@ -102,14 +102,20 @@ class FilesValue(ValueTest):
 
 
 class TagValue(ValueTest):
-    """Membership in a set of words; ``==`` means the set is exactly this one word."""
+    """Membership in a set of words; ``==`` or pyrosimple's ``:`` prefix (``tagged=:foo``) means the
+    set is exactly this one word, and a bare ``:`` that the set is empty."""
 
     def __init__(self, token: Token, field: str, exact: bool) -> None:
-        self.tag = token.text.lower()
+        # Only an unquoted colon is the prefix: tagged=":x" is the word ":x".
+        colon = token.text[:1] == ":" and not token.quoted[0]
+        self.tag = (token.text[1:] if colon else token.text).lower()
         if any(c.isspace() for c in self.tag):
             raise ConditionError(f"A tag of {field!r} cannot contain whitespace", "", token.start)
-        self.exact = exact
-        self.canonical = _quote(self.tag) if self.tag else ""
+        self.exact = exact or colon
+        shown = _quote(self.tag) if self.tag else ""
+        if shown.startswith(":"):  # a word starting with ":" is quoted, or it would read as the prefix
+            shown = '"' + self.tag.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        self.canonical = ":" + shown if colon else shown
 
     def predicate(self, now: float) -> Predicate:
         """Match a frozenset of lower-case words."""

@@ -23,7 +23,13 @@ class ValueTest(ABC):
 
 def quote(text: str) -> str:
     """Quote a value for the canonical form when it would not survive tokenizing as is."""
-    if not text.startswith(("!", "=")) and not any(c.isspace() or c in "\"'," for c in text):
+    # Unquoted "{{" or "{%" would read as a template, which conditions refuse.
+    if (
+        not text.startswith(("!", "="))
+        and not any(c.isspace() or c in "\"'," for c in text)
+        and "{{" not in text
+        and "{%" not in text
+    ):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
