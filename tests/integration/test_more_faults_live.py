@@ -89,7 +89,10 @@ def test_rtorrent_killed_during_a_queue_tick_gives_a_correct_count_next_time(
 
     ticking = threading.Thread(target=tick)
     ticking.start()
-    sandbox.kill()  # SIGKILL while the tick waits for the frozen rTorrent: no session save
+    # The tick's request is out and waits for the frozen rTorrent: only then is the kill "during" it.
+    in_flight = job.context.client.transport._in_flight  # type: ignore[attr-defined]
+    wait_for(lambda: len(in_flight) > 0, "the tick's request in flight")
+    sandbox.kill()  # SIGKILL: no session save
     ticking.join(30)
     assert not ticking.is_alive()
     assert len(failures) == 1

@@ -23,6 +23,11 @@ class InFlight:
         self._sockets: dict[int, Callable[[], socket.socket | None]] = {}
         self.aborted: str | None = None
 
+    def __len__(self) -> int:
+        """How many exchanges are running now."""
+        with self._lock:
+            return len(self._sockets)
+
     def begin(self, timeout: float, url: str) -> Deadline:
         """The deadline of a new exchange; refused (``TransportError``) after ``abort()``."""
         if self.aborted is not None:
