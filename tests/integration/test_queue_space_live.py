@@ -69,7 +69,7 @@ def test_only_what_fits_on_the_small_disk_starts(
         "Not starting 'fits-alone'",
         "Not starting 'too-big'",
     ]
-    assert "needs 3.0 MiB" in skipped[1] and "0 B reserved" in skipped[1]
+    assert "needs 3.0 MiB" in skipped[1] and "0 bytes reserved" in skipped[1]
     assert "needs 1.7 MiB" in skipped[0] and "512.0 KiB reserved" in skipped[0]
 
     caplog.clear()

@@ -231,7 +231,7 @@ def test_the_item_that_does_not_fit_is_skipped_and_the_next_one_starts(
         f"Not starting 'big' #{1:040X}: needs 80.0 MiB, 100.0 MiB free in '/a', "
         "30.0 MiB reserved for items downloading there, min_free 10.0 MiB",
         f"Not starting 'other' #{3:040X}: needs 50.0 MiB, 55.0 MiB free in '/b', "
-        "0 B reserved for items downloading there, min_free 10.0 MiB",
+        "0 bytes reserved for items downloading there, min_free 10.0 MiB",
     ]
 
 

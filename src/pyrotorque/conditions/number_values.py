@@ -12,9 +12,8 @@ from pyrotorque.conditions.value_base import Predicate, ValueTest
 from pyrotorque.conditions.value_base import compare as _compare
 from pyrotorque.conditions.value_base import split_sign as _split_sign
 from pyrotorque.errors import ConditionError
+from pyrotorque.sizes import size_bytes
 
-_SIZE_UNITS: Final = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-_SIZE_RE: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:([kmgt])(?:i?b)?|(b))?", re.IGNORECASE)
 _NUMBER_RE: Final = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?", re.IGNORECASE)
 
 
@@ -41,17 +40,16 @@ class ByteSizeValue(ValueTest):
 
     def __init__(self, token: Token, field: str) -> None:
         sign, number = _split_sign(token)
-        found = _SIZE_RE.fullmatch(number)
-        if not found:
+        threshold = size_bytes(number)
+        if threshold is None:
             raise ConditionError(
                 f"Bad size value {token.text!r} for field {field!r} (a number, then b k m g or t)",
                 "",
                 token.start,
             )
-        unit = (found.group(2) or found.group(3) or "").lower()
-        self.threshold = float(found.group(1)) * _SIZE_UNITS[unit]
-        if not math.isfinite(self.threshold):
+        if not math.isfinite(threshold):
             raise ConditionError(f"Size value {token.text!r} is out of range", "", token.start)
+        self.threshold = threshold
         self.sign = sign
         self.canonical = sign + number
 

@@ -30,11 +30,11 @@ from pyrotorque.jobs.queue_space import (
     SPACE_FIELDS,
     TRAFFIC_FIELDS,
     SpaceCheck,
-    human,
     parse_size,
     size_problem,
     traffic,
 )
+from pyrotorque.sizes import human_size
 
 #: Always ANDed in front of ``downloading``: what "downloading" means at all. Besides active incomplete
 #: items (the original's definition), a started item still in its hash check holds its slot: checking
@@ -178,6 +178,8 @@ class QueueManager(Job):
             )
             return
 
+        # A second fetch of the few downloading items, only now a slot is free: on 0.9.8 (no filtered
+        # multicall) the count's fetch reads every item, and a full queue must not pay for these columns.
         details = self.detail_query.fetch(client, VIEW, now=now) if self.detail_query else []
         if self.max_traffic and self._too_much_traffic(details):
             return
@@ -213,8 +215,8 @@ class QueueManager(Job):
                 logging.DEBUG if self._traffic_held else logging.INFO,
                 "Not starting: %d downloading item(s) receive %s/s, above max_downloading_traffic %s/s",
                 len(downloading),
-                human(rate),
-                human(self.max_traffic),
+                human_size(rate),
+                human_size(self.max_traffic),
             )
         self._traffic_held = held
         return held

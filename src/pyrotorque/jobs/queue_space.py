@@ -7,13 +7,14 @@ fetches them only after it found a free slot, so a full queue's tick costs what 
 from __future__ import annotations
 
 import logging
+import math
 import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from pyrotorque.conditions import Item
+from pyrotorque.sizes import human_size, size_bytes
 
 #: The extra fields the brakes read from downloading items and from candidates.
 SPACE_FIELDS: Final = ("directory", "d_left_bytes")
@@ -22,17 +23,12 @@ TRAFFIC_FIELDS: Final = ("down",)
 #: free space and the reserved bytes move with every chunk written, so exact figures would log each tick.
 RELOG_SLACK: Final = 64 << 20
 
-_SIZE_RE: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]?)(?:i?b)?", re.IGNORECASE)
-#: Powers of 1024, as in the condition language's sizes (docs/conditions.md).
-_UNITS: Final = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-
-
 def parse_size(text: str) -> int:
     """``10G``, ``500m``, ``1.5t``, ``4096`` (bytes) to a byte count; ValueError otherwise."""
-    found = _SIZE_RE.fullmatch(text.strip())
-    if not found:
+    value = size_bytes(text.strip())
+    if value is None or not math.isfinite(value):
         raise ValueError(f"expected a size (a number, then k m g or t), got {text!r}")
-    return int(float(found.group(1)) * _UNITS[found.group(2).lower()])
+    return int(value)
 
 
 def size_problem(text: str) -> str | None:
@@ -42,15 +38,6 @@ def size_problem(text: str) -> str | None:
     except ValueError as exc:
         return str(exc)
     return None
-
-
-def human(size: float) -> str:
-    """A byte count for a log line: ``3.0 MiB``."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(size) < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
 
 
 @dataclass(frozen=True)
@@ -171,9 +158,9 @@ class SpaceCheck:
             "min_free %s",
             item.name,
             item.hash,
-            human(needed),
-            human(where.free),
+            human_size(needed),
+            human_size(where.free),
             directory,
-            human(held),
-            human(self.min_free),
+            human_size(held),
+            human_size(self.min_free),
         )

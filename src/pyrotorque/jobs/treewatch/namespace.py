@@ -18,6 +18,7 @@ from pyrotorque.conditions.traits import detect_traits, file_histogram
 from pyrotorque.durations import format_duration
 from pyrotorque.names import release_details, release_kind
 from pyrotorque.rtorrent.commands import rtorrent_escape
+from pyrotorque.sizes import human_size
 
 if TYPE_CHECKING:
     from pyrotorque.metafile import Metafile
@@ -45,16 +46,6 @@ def _main_file(metafile: Metafile) -> str:
         return metafile.name
     parts, _length = max(metafile.files, key=lambda entry: (entry[1], entry[0][-1] if entry[0] else ""))
     return parts[-1] if parts else ""
-
-
-def _human_size(size: float) -> str:
-    """Bytes in binary units: ``1.5 GiB``, ``512 bytes``."""
-    value = float(size)
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def _iso(timestamp: float) -> str:
@@ -94,7 +85,7 @@ def _rtescape(text: Any) -> str:
 
 #: The helper functions of a template, by name.
 HELPER_FUNCTIONS: Final[Mapping[str, Callable[..., Any]]] = {
-    "sz": _human_size,
+    "sz": human_size,
     "iso": _iso,
     "duration": _duration,
     "pc": _percent,
