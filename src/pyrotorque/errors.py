@@ -6,11 +6,12 @@
      ├── ConfigError          bad configuration: names the key, the file and the line
      ├── JobLoadError         a job handler that cannot be imported or built
      ├── ConditionError       bad filter condition: names the position of the offending token
-         ├── DaemonError          process control: pid file trouble
+     ├── DaemonError          process control: pid file trouble
      │    ├── AlreadyRunning     a daemon holds the pid file (defined in pyrotorque.pidfile)
      │    └── GuardFileMissing   the guard file that allows background starts is missing
      ├── MetafileError        a .torrent file that cannot be read or is not a valid metafile
      ├── TemplateError        a templated load command that cannot be parsed or expanded
+     ├── DataError            an item's data that cannot be deleted or moved safely (names the path)
      └── RtorrentError        anything that went wrong talking to rTorrent
           ├── TransportError  could not connect, send or receive (names the URL)
           │    └── RtorrentTimeout   no answer within the configured timeout
@@ -92,6 +93,10 @@ class MetafileError(PyrotorqueError):
 
 class TemplateError(PyrotorqueError):
     """A templated command cannot be parsed or expanded; names the command."""
+
+
+class DataError(PyrotorqueError):
+    """An item's data cannot be deleted or moved safely, or the attempt failed; names the path."""
 
 
 class RtorrentError(PyrotorqueError):
