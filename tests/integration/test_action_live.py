@@ -122,3 +122,13 @@ def test_max_per_run_and_dry_run(rt: RtorrentSandbox, caplog: pytest.LogCaptureF
     job.run()
     job.run()
     assert [rt.rpc("d.state", item) for item in hashes] == [0] * 5
+
+
+def test_once_marks_the_item_in_rtorrent_and_skips_it_after(rt: RtorrentSandbox) -> None:
+    (item,) = complete_items(rt, ["notify-me"])
+    job = action_job(rt, condition="is_complete=yes", action="priority=1", once=True)
+    job.run()
+    assert rt.rpc("d.custom", item, "rule_rule") == "1800000000"
+    rt.rpc("d.priority.set", item, 3)  # changed by hand afterwards: the rule does not act again
+    job.run()
+    assert rt.rpc("d.priority", item) == 3
