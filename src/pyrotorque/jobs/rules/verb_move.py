@@ -2,16 +2,19 @@
 
 Per item, one after the other (a copy can take long, and each item's outcome is its own):
 
-1. read the item fresh: started?, directory, multi-file?, complete?, its file list;
-2. skip it if its data is already in DIR; refuse a protected data path;
-3. stop and close it, so rTorrent holds no file open and writes nothing;
+1. read the item fresh: started?, directory, multi-file?, complete?, its file list, our marker;
+2. skip it if its data is already in DIR (finishing an interrupted move first); refuse a protected path;
+3. mark it (``d.custom=pyrotorque_move``: was it started, where was its data), stop and close it, so
+   rTorrent holds no file open and writes nothing;
 4. data_move.place: a rename, or copy + verify + place under DIR/NAME (the source untouched);
 5. point rTorrent at the new place (``d.directory_base.set``) and save its session file;
-6. data_move.remove_source (copies only); 7. start it again if it was started.
+6. start it again if it was started; data_move.remove_source (copies only); clear the marker.
 
-If step 4 fails the item still points at its complete source and is started again. d.base_path is
-stale for a closed item (it keeps the old path until the item is opened again), so the data path is
-computed from d.directory, d.name and d.is_multi_file.
+If step 4 fails the item still points at its complete source and is started again. After a crash,
+the marker lets the next run start the item again and remove a source that is left over. d.base_path
+is stale for a closed item (it keeps the old path until the item is opened again), so the data path
+is computed from d.directory, d.name and d.is_multi_file. docs/rules.md has what a crash at each
+step leaves behind.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from pyrotorque.jobs.rules.data_move import Placement, ensure_directory, place, 
 from pyrotorque.jobs.rules.verbs import Target, Verb, VerbRun
 
 _STATE_COMMANDS = ("d.state", "d.directory", "d.is_multi_file", "d.complete")
+#: The custom field that marks a move in progress: "STARTED PATH" (1 or 0, then the old data path).
+MARKER = "pyrotorque_move"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class _Item:
     directory: str  # rTorrent's path: a multi-file item's own folder, or a single file's directory
     multi_file: bool
     files: dict[str, int] | None  # only for a complete item: then its sizes are final
+    marker: tuple[bool, str] | None  # an interrupted move: was the item started, where was its data
 
     @property
     def data_path(self) -> str:
@@ -71,14 +77,16 @@ class MoveVerb(Verb):
             directory = Path(os.path.normpath(run.host_path(target.value.strip())))
             source = Path(os.path.normpath(run.host_path(item.data_path)))
             if source.parent == directory:
-                run.log.debug("%r #%s is already in %s", item.name, item.hash, directory)
+                _finish_earlier_move(run, item, source)
                 return None
             if str(source) in run.protected or source.parent == source:
                 return f"refusing to move {source}: a protected path"
             if ensure_directory(directory):
                 run.log.info("Created the directory %s", directory)
+            _call(run, ("d.custom.set", (item.hash, MARKER, f"{int(item.started)} {item.data_path}")))
             placement = _stopped_move(run, item, source, directory)
-            remove_source(placement)
+            remove_source(placement)  # on failure the marker stays: a later run removes it
+            _call(run, ("d.custom.set", (item.hash, MARKER, "")))
         except (DataError, _Failed) as exc:
             return str(exc)
         return None
@@ -93,29 +101,53 @@ def _stopped_move(run: VerbRun, item: _Item, source: Path, directory: Path) -> P
         _switch(run, item, placement)
     except (DataError, _Failed) as exc:
         failure = exc
-    if item.started:
-        try:
-            _call(run, ("d.start", (item.hash,)))
-        except _Failed as exc:
-            failure = _Failed(f"{failure}; and {exc}") if failure else exc
+    calls: list[tuple[str, Sequence[Any]]] = [("d.start", (item.hash,))] if item.started else []
+    if failure is not None:  # the item is as it was: at its source, started again if it was
+        calls.append(("d.custom.set", (item.hash, MARKER, "")))
+    try:
+        _call(run, *calls)
+    except _Failed as exc:
+        failure = _Failed(f"{failure}; and {exc}") if failure else exc
     if failure is not None:
         raise failure
     return placement
 
 
+def _finish_earlier_move(run: VerbRun, item: _Item, source: Path) -> None:
+    """The data is in place; an interrupted move may have left the item stopped or its source behind."""
+    if item.marker is None:
+        run.log.debug("%r #%s is already in %s", item.name, item.hash, source.parent)
+        return
+    was_started, old_path = item.marker
+    old = Path(os.path.normpath(run.host_path(old_path)))
+    if old != source and old.name == source.name and os.path.lexists(old):
+        remove_source(place(old, source.parent, item.files))  # only a verified copy's source goes
+    calls: list[tuple[str, Sequence[Any]]] = [("d.start", (item.hash,))] if was_started else []
+    _call(run, *calls, ("d.custom.set", (item.hash, MARKER, "")))
+    run.log.info("Finished the interrupted move of %r #%s from %s", item.name, item.hash, old)
+
+
 def _read(run: VerbRun, info_hash: str, name: str) -> _Item:
     calls: list[tuple[str, Sequence[Any]]] = [(command, (info_hash,)) for command in _STATE_COMMANDS]
+    calls.append(("d.custom", (info_hash, MARKER)))
     calls.append(("f.multicall", (info_hash, "", "f.path=", "f.size_bytes=")))
     answers: list[Any] = []
     for answer in run.client.multicall(calls):
         if isinstance(answer, FaultError):
             raise _Failed(f"cannot read the item: {answer}")
         answers.append(answer)
-    state, directory, multi_file, complete, file_rows = answers
+    state, directory, multi_file, complete, marker_text, file_rows = answers
     if not directory:
         raise _Failed("rTorrent reports no directory for it")
     files = {str(path): int(size) for path, size in file_rows} if int(complete) else None
-    return _Item(info_hash, name, bool(int(state)), str(directory), bool(int(multi_file)), files)
+    marker = _marker(str(marker_text))
+    started = bool(int(state)) or (marker is not None and marker[0])
+    return _Item(info_hash, name, started, str(directory), bool(int(multi_file)), files, marker)
+
+
+def _marker(text: str) -> tuple[bool, str] | None:
+    started, _, path = text.partition(" ")
+    return (started == "1", path) if path.startswith("/") else None
 
 
 def _switch(run: VerbRun, item: _Item, placement: Placement) -> None:
@@ -139,6 +171,9 @@ def _switch(run: VerbRun, item: _Item, placement: Placement) -> None:
 
 
 def _call(run: VerbRun, *calls: tuple[str, Sequence[Any]]) -> None:
+    """Send ``calls`` in one multicall; _Failed names the first that failed."""
+    if not calls:
+        return
     for (method, _), answer in zip(calls, run.client.multicall(list(calls)), strict=True):
         if isinstance(answer, FaultError):
             raise _Failed(f"{method} failed: {answer}")
