@@ -20,6 +20,7 @@ _ENGINE_STATS = "pyrotorque.jobs.engine_stats:EngineStats"
 _QUEUE = "pyrotorque.jobs.queue:QueueManager"
 _TREEWATCH = "pyrotorque.jobs.treewatch:TreeWatch"
 _EXPORTER = "pyrotorque.jobs.exporter:RtorrentExporter"
+_ACTION = "pyrotorque.jobs.rules:Action"
 
 #: Built-in handler names, including the ones a pyrocore ``torque.ini`` uses, mapped to our classes.
 BUILTIN_HANDLERS: Mapping[str, str] = {
@@ -27,6 +28,8 @@ BUILTIN_HANDLERS: Mapping[str, str] = {
     "QueueManager": _QUEUE,
     "TreeWatch": _TREEWATCH,
     "RtorrentExporter": _EXPORTER,
+    "Action": _ACTION,
+    "pyrosimple.job.action:Action": "pyrotorque.jobs.rules.pyrosimple_action:PyrosimpleAction",
     "pyrocore.torrent.jobs:EngineStats": _ENGINE_STATS,
     "pyrocore.torrent.queue:QueueManager": _QUEUE,
     "pyrocore.torrent.watch:TreeWatch": _TREEWATCH,
