@@ -18,7 +18,8 @@ from pyrotorque.jobs.rules.data_delete import (
     plan_delete,
     remove_planned,
 )
-from pyrotorque.jobs.rules.data_guard import Guard, home_dirs
+from pyrotorque.jobs.rules.data_guard import Guard
+from pyrotorque.jobs.rules.protected import home_directories
 
 NO_GUARD = Guard.of([])
 FILES = ("a.bin", "sub/b.bin", "sub/deep/c.bin")
@@ -303,7 +304,7 @@ def test_home_directories_are_guarded(tmp_path: Path, monkeypatch: pytest.Monkey
     home = tmp_path / "home" / "someone"
     home.mkdir(parents=True)
     monkeypatch.setenv("HOME", str(home))
-    homes = home_dirs()
+    homes = home_directories()
     assert str(home) in homes and "/root" in homes
     guard = Guard.of(homes)
     for path in (home, tmp_path / "home", Path("/root")):

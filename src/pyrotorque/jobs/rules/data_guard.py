@@ -1,4 +1,4 @@
-"""The paths a delete or a move must never remove: ``/``, home directories, protected paths.
+"""Refusing a data path that is ``/`` or at or above a protected path (pyrotorque.jobs.rules.protected).
 
 Also the path forms the data modules compare: normalized, resolved, an entry with its
 directory resolved (the entry itself not followed).
@@ -7,7 +7,6 @@ directory resolved (the entry itself not followed).
 from __future__ import annotations
 
 import os
-import pwd
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -35,15 +34,6 @@ def entry_ids(path: str) -> set[str]:
     norm = normalize(path)
     parent, base = os.path.split(norm)
     return {norm, os.path.join(os.path.realpath(parent), base)}
-
-
-def home_dirs() -> set[str]:
-    """Every home directory in the password database, and the current HOME."""
-    homes = {entry.pw_dir for entry in pwd.getpwall() if entry.pw_dir.startswith("/")}
-    home = os.environ.get("HOME", "")
-    if home.startswith("/"):
-        homes.add(home)
-    return homes
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,11 @@ VERBS: dict[str, type[Verb]] = {
     verb.name: verb for verb in (StartVerb, StopVerb, EraseVerb, LabelVerb, PriorityVerb)
 }
 
+# The data and program verbs build on the contract above, so they are imported after it.
+from pyrotorque.jobs.rules.verb_delete import DeleteVerb  # noqa: E402
+
+VERBS[DeleteVerb.name] = DeleteVerb
+
 
 def parse_action(text: str) -> Verb:
     """``VERB`` or ``VERB=VALUE`` -> the verb, its value checked (ConfigError or TemplateError if not)."""
