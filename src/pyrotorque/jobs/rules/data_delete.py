@@ -148,7 +148,7 @@ def _split_rel(rel: str) -> tuple[str, ...] | None:
 def plan_delete(item: ItemData, others: Sequence[ItemData], guard: Guard) -> DeletePlan:
     """Plan removing ``item``'s own data; reads the file system, changes nothing."""
     data_path = guard.check(item.path)
-    anchor = os.path.realpath(os.path.dirname(data_path))
+    anchor = os.path.dirname(data_path)  # not the item's: may be reached through links
     used = _Used.of(others)
     st = _lstat(data_path)
     if st is None:
