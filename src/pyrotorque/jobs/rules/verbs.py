@@ -168,6 +168,9 @@ VERBS: dict[str, type[Verb]] = {
 from pyrotorque.jobs.rules.verb_move import MoveVerb  # noqa: E402
 
 VERBS[MoveVerb.name] = MoveVerb
+from pyrotorque.jobs.rules.verb_delete import DeleteVerb  # noqa: E402
+
+VERBS[DeleteVerb.name] = DeleteVerb
 
 
 def parse_action(text: str) -> Verb:
