@@ -20,6 +20,7 @@ _ENGINE_STATS = "pyrotorque.jobs.engine_stats:EngineStats"
 _QUEUE = "pyrotorque.jobs.queue:QueueManager"
 _TREEWATCH = "pyrotorque.jobs.treewatch:TreeWatch"
 _EXPORTER = "pyrotorque.jobs.exporter:RtorrentExporter"
+_COMMAND = "pyrotorque.jobs.rules.command_job:Command"
 
 #: Built-in handler names, including the ones a pyrocore ``torque.ini`` uses, mapped to our classes.
 BUILTIN_HANDLERS: Mapping[str, str] = {
@@ -27,10 +28,12 @@ BUILTIN_HANDLERS: Mapping[str, str] = {
     "QueueManager": _QUEUE,
     "TreeWatch": _TREEWATCH,
     "RtorrentExporter": _EXPORTER,
+    "Command": _COMMAND,
     "pyrocore.torrent.jobs:EngineStats": _ENGINE_STATS,
     "pyrocore.torrent.queue:QueueManager": _QUEUE,
     "pyrocore.torrent.watch:TreeWatch": _TREEWATCH,
     "pyrocore.daemon.exporter:RtorrentExporter": _EXPORTER,
+    "pyrosimple.job.action:Command": _COMMAND,
 }
 
 
