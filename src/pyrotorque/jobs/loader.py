@@ -20,6 +20,7 @@ _ENGINE_STATS = "pyrotorque.jobs.engine_stats:EngineStats"
 _QUEUE = "pyrotorque.jobs.queue:QueueManager"
 _TREEWATCH = "pyrotorque.jobs.treewatch:TreeWatch"
 _EXPORTER = "pyrotorque.jobs.exporter:RtorrentExporter"
+_ACTION = "pyrotorque.jobs.rules:Action"
 _COMMAND = "pyrotorque.jobs.rules.command_job:Command"
 
 #: Built-in handler names, including the ones a pyrocore ``torque.ini`` uses, mapped to our classes.
@@ -28,6 +29,8 @@ BUILTIN_HANDLERS: Mapping[str, str] = {
     "QueueManager": _QUEUE,
     "TreeWatch": _TREEWATCH,
     "RtorrentExporter": _EXPORTER,
+    "Action": _ACTION,
+    "pyrosimple.job.action:Action": "pyrotorque.jobs.rules.pyrosimple_action:PyrosimpleAction",
     "Command": _COMMAND,
     "pyrocore.torrent.jobs:EngineStats": _ENGINE_STATS,
     "pyrocore.torrent.queue:QueueManager": _QUEUE,

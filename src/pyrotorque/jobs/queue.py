@@ -21,11 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pyrotorque.conditions import Item, ItemQuery, announce_alias, parse_condition, parse_sort_fields
+from pyrotorque.conditions import Item, ItemQuery, announce_alias, parse_condition
 from pyrotorque.config.options import option
 from pyrotorque.config.settings import STARTABLE_BASE_KEY
-from pyrotorque.errors import ConditionError, FaultError
+from pyrotorque.errors import FaultError
 from pyrotorque.jobs.base import KIND_QUEUE, Job, JobContext
+from pyrotorque.jobs.option_checks import condition_problem, required_condition_problem, sort_problem
 from pyrotorque.jobs.queue_space import (
     SPACE_FIELDS,
     TRAFFIC_FIELDS,
@@ -44,45 +45,20 @@ DOWNLOADING_BASE = "is_complete=0 [ is_active=1 OR [ is_started=1 is_hashing=1 ]
 VIEW = "main"
 
 
-def _condition_problem(text: str) -> str | None:
-    """Why ``text`` is not a valid condition (with the position), or None."""
-    if not text.strip():
-        return None
-    try:
-        parse_condition(text)
-    except ConditionError as exc:
-        # One line: the config error appends the file and line, which a caret drawing would split.
-        where = f" at position {exc.position}" if exc.position is not None else ""
-        return f"bad condition: {exc.reason}{where} in {text!r}"
-    return None
-
-
-def _required_condition_problem(text: str) -> str | None:
-    return "must not be empty" if not text.strip() else _condition_problem(text)
-
-
-def _sort_problem(text: str) -> str | None:
-    try:
-        parse_sort_fields(text)
-    except ConditionError as exc:
-        return f"bad sort order: {exc}"
-    return None
-
-
 @dataclass(frozen=True)
 class QueueOptions:
     """The ``job.queue.*`` keys; defaults equal the package's torque.ini."""
 
     quiet: bool = False
-    sort_fields: str = option("-prio, loaded, name", check=_sort_problem)
+    sort_fields: str = option("-prio, loaded, name", check=sort_problem)
     downloading_min: int = option(1, minimum=0)
     downloading_max: int = option(9, minimum=0)
     start_at_once: int = option(1, minimum=0)
     intermission: float = option(0.0, minimum=0)
     startable: str = option(
-        "is_ignored=no done=0 message=/^$|ghost/ prio>0", check=_required_condition_problem
+        "is_ignored=no done=0 message=/^$|ghost/ prio>0", check=required_condition_problem
     )
-    downloading: str = option("", check=_condition_problem)
+    downloading: str = option("", check=condition_problem)
     #: Bytes to keep free on an item's file system after its remaining bytes (sizes as ``10G``; 0: off).
     min_free: str = option("0", check=size_problem)
     #: No start while the downloading items together receive more than this per second (0: off).
@@ -144,7 +120,7 @@ class QueueManager(Job):
     def _startable_base(context: JobContext) -> str:
         """``[TORQUE] queue_startable_base`` from the settings, checked; a bad one names its file and line."""
         setting = context.settings.queue_startable_base
-        if problem := _condition_problem(setting.value):
+        if problem := condition_problem(setting.value):
             raise setting.error(problem, STARTABLE_BASE_KEY)
         return setting.value
 

@@ -23,6 +23,7 @@ TRAFFIC_FIELDS: Final = ("down",)
 #: free space and the reserved bytes move with every chunk written, so exact figures would log each tick.
 RELOG_SLACK: Final = 64 << 20
 
+
 def parse_size(text: str) -> int:
     """``10G``, ``500m``, ``1.5t``, ``4096`` (bytes) to a byte count; ValueError otherwise."""
     value = size_bytes(text.strip())

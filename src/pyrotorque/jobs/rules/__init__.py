@@ -1,1 +1,5 @@
-"""Rule jobs: act on items chosen by a condition (Action), run programs (Command, exec=)."""
+"""Rule jobs: act on items by condition (Action), and run programs on a schedule (Command)."""
+
+from pyrotorque.jobs.rules.action_job import Action, ActionOptions
+
+__all__ = ["Action", "ActionOptions"]
