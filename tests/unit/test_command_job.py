@@ -138,6 +138,7 @@ def test_defaults() -> None:
         ({}, "job.cmd.args", "needs job.cmd.args"),
         ({"args": ""}, "job.cmd.args", "empty command line"),
         ({"args": "   "}, "job.cmd.args", "empty command line"),
+        ({"args": "'' x"}, "job.cmd.args", "must name a program"),
         ({"args": "echo 'unclosed"}, "job.cmd.args", "no closing quotation"),
         ({"args": "true", "timeout": "0"}, "job.cmd.timeout", "more than 0"),
         ({"args": "true", "timeout": "soon"}, "job.cmd.timeout", "expected a number"),

@@ -32,6 +32,8 @@ BUILTIN_HANDLERS: Mapping[str, str] = {
     "Action": _ACTION,
     "pyrosimple.job.action:Action": "pyrotorque.jobs.rules.pyrosimple_action:PyrosimpleAction",
     "Command": _COMMAND,
+    "ItemCommand": "pyrotorque.jobs.rules.item_command:ItemCommand",
+    "pyrosimple.job.action:ItemCommand": "pyrotorque.jobs.rules.item_command:ItemCommand",
     "pyrocore.torrent.jobs:EngineStats": _ENGINE_STATS,
     "pyrocore.torrent.queue:QueueManager": _QUEUE,
     "pyrocore.torrent.watch:TreeWatch": _TREEWATCH,

@@ -80,6 +80,10 @@ class Action(Job):
             self.options.max_per_run,
         )
 
+    def stop(self) -> None:
+        """End what the verb still runs (exec's program), so nothing outlives the daemon's stop."""
+        self.verb.stop()
+
     def run(self) -> None:
         """One tick: fetch, cap, render, log, act."""
         client = self.context.client

@@ -26,8 +26,8 @@ def split_args(text: str) -> list[str]:
         argv = shlex.split(text)
     except ValueError as exc:  # "No closing quotation", "No escaped character"
         raise ValueError(f"cannot split the command line {text!r}: {str(exc).lower()}") from None
-    if not argv:
-        raise ValueError("must name a program, got an empty command line")
+    if not argv or not argv[0]:
+        raise ValueError(f"must name a program, got {'an empty command line' if not argv else repr(text)}")
     return argv
 
 

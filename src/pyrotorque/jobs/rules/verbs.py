@@ -101,6 +101,9 @@ class Verb(ABC):
     def apply(self, targets: Sequence[Target], run: VerbRun) -> list[str | None]:
         """Act on ``targets``; one entry per target, None when done, else why it failed."""
 
+    def stop(self) -> None:  # noqa: B027 - optional hook
+        """End what ``apply`` still runs in another thread (the job is stopping); nothing by default."""
+
 
 class _OneCallVerb(Verb):
     """A verb that is one rTorrent call per item, all of a tick's in one multicall."""
@@ -163,6 +166,11 @@ class PriorityVerb(_OneCallVerb):
 VERBS: dict[str, type[Verb]] = {
     verb.name: verb for verb in (StartVerb, StopVerb, EraseVerb, LabelVerb, PriorityVerb)
 }
+
+# Imported here, after Verb, which it derives from; the package imports this module first.
+from pyrotorque.jobs.rules.verb_exec import ExecVerb  # noqa: E402
+
+VERBS["exec"] = ExecVerb
 
 
 def parse_action(text: str) -> Verb:
