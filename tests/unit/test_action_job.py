@@ -203,3 +203,19 @@ def test_a_pyrosimple_method_without_an_equivalent_is_refused(tmp_path: Path) ->
             "job.rule.handler = pyrosimple.job.action:Action\njob.rule.matcher = name=x\n"
             "job.rule.action = move_to_host\n",
         )
+
+
+def test_once_acts_on_each_item_once_and_marks_it(caplog: pytest.LogCaptureFixture) -> None:
+    fake = rtorrent([{"name": "a", "d.complete": 1}, {"name": "b", "d.complete": 1}])
+    job = action(fake, condition="is_complete=yes", action="label=seen", once=True, max_per_run=1)
+    for _tick in range(3):
+        job.run()
+    assert sent(fake, "d.custom1.set") == [
+        ("d.custom1.set", (h(0), "seen")),
+        ("d.custom1.set", (h(1), "seen")),
+    ]
+    assert [fake.items[h(i)].custom["rule_rule"] for i in (0, 1)] == ["1800000000"] * 2
+    fake.add_item(h(2), "c", values={"d.complete": 1}, custom={"tm_loaded": "1"})
+    job.run()
+    assert sent(fake, "d.custom1.set")[-1] == ("d.custom1.set", (h(2), "seen"))
+    assert len(sent(fake, "d.custom1.set")) == 3

@@ -13,6 +13,7 @@ verb_exec.py; docs/rules.md has the keys and recipes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,12 @@ class ActionOptions:
     view: str = option("main", help="the rTorrent view the items are read from")
     sort_fields: str = option("loaded, name", check=sort_problem, help="which matching items come first")
     max_per_run: int = option(10, minimum=1, help="at most this many items per tick")
+    once: bool = option(False, help="act on each item only once (remembered in the item, d.custom)")
+
+
+def once_key(job_name: str) -> str:
+    """The ``d.custom`` key where a ``once`` job marks the items it acted on (the time, in epoch seconds)."""
+    return "rule_" + re.sub(r"[^A-Za-z0-9_]", "_", job_name)
 
 
 def _identity(path: str) -> str:
@@ -58,8 +65,11 @@ class Action(Job):
         self.verb: Verb = parse_action(options.action)
         fields = dict.fromkeys((*_NAMESPACE_FIELDS, *self.verb.fields))
         self.aliases = context.settings.announce_aliases
+        condition = options.condition
+        if options.once:
+            condition = f'[ {condition} ] custom_{once_key(context.name)}=""'
         self.query = ItemQuery(
-            parse_condition(options.condition), options.sort_fields, self.aliases, fields=tuple(fields)
+            parse_condition(condition), options.sort_fields, self.aliases, fields=tuple(fields)
         )
         self.host_path: Callable[[str], str] = _identity
         self.rt_path: Callable[[str], str] = _identity
@@ -111,10 +121,25 @@ class Action(Job):
             protected=self.protected | self._default_directory(),
             job_name=self.context.name,
         )
+        done: list[Target] = []
         for target, reason in zip(targets, self.verb.apply(targets, run), strict=True):
-            if reason is not None:
+            if reason is None:
+                done.append(target)
+            else:
                 self.log.error(
                     "Could not %s %r #%s: %s", self.verb.name, target.item.name, target.item.hash, reason
+                )
+        if self.options.once and done:
+            self._mark(done)
+
+    def _mark(self, done: Sequence[Target]) -> None:
+        """Remember in each item that this ``once`` job acted on it (one multicall)."""
+        key, stamp = once_key(self.context.name), str(int(self.context.clock()))
+        calls = [("d.custom.set", (target.item.hash, key, stamp)) for target in done]
+        for target, result in zip(done, self.context.client.multicall(calls), strict=True):
+            if isinstance(result, FaultError):  # e.g. an item erased by the action itself
+                self.log.debug(
+                    "Could not mark %r #%s as done: %s", target.item.name, target.item.hash, result
                 )
 
     def _describe(self, target: Target) -> str:
