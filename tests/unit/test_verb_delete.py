@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from pyrotorque.conditions import ItemQuery
+from pyrotorque.jobs.rules.actions import VERBS, parse_action
 from pyrotorque.jobs.rules.verb_delete import DeleteVerb
-from pyrotorque.jobs.rules.verbs import VERBS, Target, VerbRun, parse_action
+from pyrotorque.jobs.rules.verbs import Target, VerbRun
 from tests.support.fake_rtorrent import FakeRtorrent
 
 LOG = logging.getLogger("pyrotorque.job.test-delete")

@@ -21,6 +21,7 @@ _QUEUE = "pyrotorque.jobs.queue:QueueManager"
 _TREEWATCH = "pyrotorque.jobs.treewatch:TreeWatch"
 _EXPORTER = "pyrotorque.jobs.exporter:RtorrentExporter"
 _ACTION = "pyrotorque.jobs.rules:Action"
+_COMMAND = "pyrotorque.jobs.rules.command_job:Command"
 
 #: Built-in handler names, including the ones a pyrocore ``torque.ini`` uses, mapped to our classes.
 BUILTIN_HANDLERS: Mapping[str, str] = {
@@ -30,10 +31,14 @@ BUILTIN_HANDLERS: Mapping[str, str] = {
     "RtorrentExporter": _EXPORTER,
     "Action": _ACTION,
     "pyrosimple.job.action:Action": "pyrotorque.jobs.rules.pyrosimple_action:PyrosimpleAction",
+    "Command": _COMMAND,
+    "ItemCommand": "pyrotorque.jobs.rules.item_command:ItemCommand",
+    "pyrosimple.job.action:ItemCommand": "pyrotorque.jobs.rules.item_command:ItemCommand",
     "pyrocore.torrent.jobs:EngineStats": _ENGINE_STATS,
     "pyrocore.torrent.queue:QueueManager": _QUEUE,
     "pyrocore.torrent.watch:TreeWatch": _TREEWATCH,
     "pyrocore.daemon.exporter:RtorrentExporter": _EXPORTER,
+    "pyrosimple.job.action:Command": _COMMAND,
 }
 
 

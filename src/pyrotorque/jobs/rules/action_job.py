@@ -23,9 +23,10 @@ from pyrotorque.config.options import option
 from pyrotorque.errors import ConfigError, FaultError, TemplateError
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.option_checks import required_condition_problem, sort_problem
+from pyrotorque.jobs.rules.actions import action_problem, parse_action
 from pyrotorque.jobs.rules.protected import protected_paths
 from pyrotorque.jobs.rules.values import TEMPLATE_FIELDS
-from pyrotorque.jobs.rules.verbs import Target, Verb, VerbRun, action_problem, parse_action
+from pyrotorque.jobs.rules.verbs import Target, Verb, VerbRun
 
 #: The fetched fields every template sees (the tracker alias is read separately, for the chosen items).
 _NAMESPACE_FIELDS = tuple(name for name in TEMPLATE_FIELDS if name != "tracker_alias")
@@ -89,6 +90,10 @@ class Action(Job):
             self.query.condition,
             self.options.max_per_run,
         )
+
+    def stop(self) -> None:
+        """End what the verb still runs (exec's program), so nothing outlives the daemon's stop."""
+        self.verb.stop()
 
     def run(self) -> None:
         """One tick: fetch, cap, render, log, act."""

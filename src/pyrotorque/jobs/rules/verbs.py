@@ -5,7 +5,7 @@ A verb gets the items one tick chose (``Target``: the fetched item, its rendered
 and what it may use (``VerbRun``), and answers one entry per target: None when done, else why not.
 One item's trouble is that item's answer, never an exception; an ``RtorrentError`` about the whole
 connection may escape to the job runner. The verbs that move or remove data live in their own modules
-(verb_delete, verb_move) and so does exec (verb_exec); ``VERBS`` names them all.
+(verb_delete, verb_move) and so does exec (verb_exec); actions.py has the table of them all.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pyrotorque.errors import ConfigError, FaultError, TemplateError
+from pyrotorque.errors import ConfigError, FaultError
 from pyrotorque.jobs.rules.values import ValueTemplate
 
 if TYPE_CHECKING:
@@ -101,6 +101,9 @@ class Verb(ABC):
     def apply(self, targets: Sequence[Target], run: VerbRun) -> list[str | None]:
         """Act on ``targets``; one entry per target, None when done, else why it failed."""
 
+    def stop(self) -> None:  # noqa: B027 - optional hook
+        """End what ``apply`` still runs in another thread (the job is stopping); nothing by default."""
+
 
 class _OneCallVerb(Verb):
     """A verb that is one rTorrent call per item, all of a tick's in one multicall."""
@@ -159,40 +162,5 @@ class PriorityVerb(_OneCallVerb):
         return "d.priority.set", (target.item.hash, int(target.value.strip()))
 
 
-#: Every verb by name; the data and program verbs register here too.
-VERBS: dict[str, type[Verb]] = {
-    verb.name: verb for verb in (StartVerb, StopVerb, EraseVerb, LabelVerb, PriorityVerb)
-}
-
-# The data and program verbs build on the contract above, so they are imported after it.
-from pyrotorque.jobs.rules.verb_move import MoveVerb  # noqa: E402
-
-VERBS[MoveVerb.name] = MoveVerb
-from pyrotorque.jobs.rules.verb_delete import DeleteVerb  # noqa: E402
-
-VERBS[DeleteVerb.name] = DeleteVerb
-
-
-def parse_action(text: str) -> Verb:
-    """``VERB`` or ``VERB=VALUE`` -> the verb, its value checked (ConfigError or TemplateError if not)."""
-    word, equals, value = text.strip().partition("=")
-    verb = VERBS.get(word.strip().lower())
-    if verb is None:
-        known = ", ".join(sorted(f"{name}=VALUE" if cls.takes_value else name for name, cls in VERBS.items()))
-        raise ConfigError(f"unknown action {word.strip()!r}; known actions: {known}")
-    if verb.takes_value and not (equals and value.strip()):
-        raise ConfigError(f"action {verb.name!r} needs a value: {verb.name}=VALUE")
-    if not verb.takes_value and equals:
-        raise ConfigError(f"action {verb.name!r} takes no value, got {text.strip()!r}")
-    return verb(value.strip())
-
-
-def action_problem(text: str) -> str | None:
-    """Option check of ``action``: why ``text`` is not a valid action, or None."""
-    try:
-        parse_action(text)
-    except ConfigError as exc:
-        return exc.reason
-    except TemplateError as exc:
-        return str(exc)
-    return None
+#: The verbs of this module; actions.py has the table of all of them.
+SIMPLE_VERBS: tuple[type[Verb], ...] = (StartVerb, StopVerb, EraseVerb, LabelVerb, PriorityVerb)
