@@ -141,7 +141,7 @@ def test_a_copy_that_does_not_fit_leaves_the_item_complete_where_it_was(
     (failure,) = errors(caplog)
     assert failure.startswith("Could not move 'Big.Item' #") and "No space left on device" in failure
     assert state(rt, big_hash) == before and digest(home / "Big.Item") == data
-    assert rt.rpc("d.custom", big_hash, "pyrotorque_move") == ""
+    assert rt.rpc("d.custom", big_hash, "move_mover") == ""
 
 
 # --- a daemon killed halfway through a copy --------------------------------------------------------------
@@ -198,7 +198,7 @@ def test_a_daemon_killed_mid_copy_loses_nothing_and_the_next_run_finishes(
     now = state(rt, info_hash)
     assert now["d.directory"] == before["d.directory"] and now["d.complete"] == 1
     assert now["d.completed_chunks"] == before["d.completed_chunks"] and now["d.state"] == 0
-    assert rt.rpc("d.custom", info_hash, "pyrotorque_move") == f"1 {before['d.directory']}"
+    assert rt.rpc("d.custom", info_hash, "move_mover") == f"1 {before['d.directory']}"
 
     with caplog.at_level(logging.INFO, logger=LOGGER):
         mover(rt, archive).run()  # the next run: the partial copy is redone, the item started again
@@ -208,7 +208,7 @@ def test_a_daemon_killed_mid_copy_loses_nothing_and_the_next_run_finishes(
     after = state(rt, info_hash)
     assert after["d.directory"] == rt.rt_path(archive / "Many.Files") and after["d.state"] == 1
     assert (after["d.complete"], after["d.completed_chunks"]) == (1, before["d.completed_chunks"])
-    assert rt.rpc("d.custom", info_hash, "pyrotorque_move") == ""
+    assert rt.rpc("d.custom", info_hash, "move_mover") == ""
 
 
 def test_a_move_interrupted_after_the_switch_is_finished_by_the_next_run(
@@ -217,10 +217,11 @@ def test_a_move_interrupted_after_the_switch_is_finished_by_the_next_run(
     home = rt.download_dir
     item = make_metafile("Switched.Item", MULTI_FILES, piece_length=16 * KIB, payload_dir=home)
     (info_hash,) = load_complete(rt, home, [item], label="mv")
+    rt.rpc("d.custom1.set", info_hash, "moved")  # the job's condition (label=mv) no longer matches it
     chunks, data = rt.rpc("d.completed_chunks", info_hash), digest(home / "Switched.Item")
     # What a daemon killed after step 5 leaves: the item switched to a verified copy, stopped and
     # closed, its marker set, the source still there.
-    rt.rpc("d.custom.set", info_hash, "pyrotorque_move", f"1 {rt.rt_path(home / 'Switched.Item')}")
+    rt.rpc("d.custom.set", info_hash, "move_mover", f"1 {rt.rt_path(home / 'Switched.Item')}")
     rt.rpc("d.close", info_hash)
     place(home / "Switched.Item", other_disk, dict(MULTI_FILES))
     rt.rpc("d.directory_base.set", info_hash, rt.rt_path(other_disk / "Switched.Item"))
@@ -232,7 +233,7 @@ def test_a_move_interrupted_after_the_switch_is_finished_by_the_next_run(
     assert not os.path.lexists(home / "Switched.Item") and digest(other_disk / "Switched.Item") == data
     assert (rt.rpc("d.state", info_hash), rt.rpc("d.complete", info_hash)) == (1, 1)
     assert rt.rpc("d.completed_chunks", info_hash) == chunks
-    assert rt.rpc("d.custom", info_hash, "pyrotorque_move") == ""
+    assert rt.rpc("d.custom", info_hash, "move_mover") == ""
 
 
 def _poll_fast(condition: Any, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:

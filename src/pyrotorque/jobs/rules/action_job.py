@@ -13,7 +13,6 @@ verb_exec.py; docs/rules.md has the keys and recipes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,7 @@ from pyrotorque.jobs.option_checks import required_condition_problem, sort_probl
 from pyrotorque.jobs.rules.actions import action_problem, parse_action
 from pyrotorque.jobs.rules.protected import protected_paths
 from pyrotorque.jobs.rules.values import TEMPLATE_FIELDS
-from pyrotorque.jobs.rules.verbs import Target, Verb, VerbRun
+from pyrotorque.jobs.rules.verbs import Target, Verb, VerbRun, job_custom_key
 
 #: The fetched fields every template sees (the tracker alias is read separately, for the chosen items).
 _NAMESPACE_FIELDS = tuple(name for name in TEMPLATE_FIELDS if name != "tracker_alias")
@@ -48,7 +47,7 @@ class ActionOptions:
 
 def once_key(job_name: str) -> str:
     """The ``d.custom`` key where a ``once`` job marks the items it acted on (the time, in epoch seconds)."""
-    return "rule_" + re.sub(r"[^A-Za-z0-9_]", "_", job_name)
+    return job_custom_key("rule", job_name)
 
 
 def _identity(path: str) -> str:
@@ -67,6 +66,8 @@ class Action(Job):
         fields = dict.fromkeys((*_NAMESPACE_FIELDS, *self.verb.fields))
         self.aliases = context.settings.announce_aliases
         condition = options.condition
+        if pending := self.verb.pending_condition(context.name):
+            condition = f"[ {condition} ] OR [ {pending} ]"
         if options.once:
             condition = f'[ {condition} ] custom_{once_key(context.name)}=""'
         self.query = ItemQuery(

@@ -4,7 +4,7 @@ Per item, one after the other (a copy can take long, and each item's outcome is 
 
 1. read the item fresh: started?, directory, multi-file?, complete?, its file list, our marker;
 2. skip it if its data is already in DIR (finishing an interrupted move first); refuse a protected path;
-3. mark it (``d.custom=pyrotorque_move``: was it started, where was its data), stop and close it, so
+3. mark it (``d.custom=move_JOB``: was it started, where was its data), stop and close it, so
    rTorrent holds no file open and writes nothing;
 4. data_move.place: a rename, or copy + verify + place under DIR/NAME (the source untouched);
 5. point rTorrent at the new place (``d.directory_base.set``) and save its session file;
@@ -27,11 +27,15 @@ from typing import Any, ClassVar
 
 from pyrotorque.errors import DataError, FaultError
 from pyrotorque.jobs.rules.data_move import Placement, ensure_directory, place, remove_source
-from pyrotorque.jobs.rules.verbs import Target, Verb, VerbRun
+from pyrotorque.jobs.rules.verbs import Target, Verb, VerbRun, job_custom_key
 
 _STATE_COMMANDS = ("d.state", "d.directory", "d.is_multi_file", "d.complete")
-#: The custom field that marks a move in progress: "STARTED PATH" (1 or 0, then the old data path).
-MARKER = "pyrotorque_move"
+
+
+def marker_key(job_name: str) -> str:
+    """The custom field where a job marks its moves in progress: "STARTED PATH" (1 or 0, the old data
+    path). One per job, so a job finishes its own interrupted moves and no other job's."""
+    return job_custom_key("move", job_name)
 
 
 @dataclass(frozen=True)
@@ -68,31 +72,37 @@ class MoveVerb(Verb):
             return f"move needs an absolute directory, got {value!r}"
         return None
 
+    def pending_condition(self, job_name: str) -> str | None:
+        # An item this job stopped and moved but did not start again (a crash) may no longer match the
+        # job's condition (``directory=/srv/incoming*``): its marker brings it back until it is finished.
+        return f'custom_{marker_key(job_name)}!=""'
+
     def apply(self, targets: Sequence[Target], run: VerbRun) -> list[str | None]:
         return [self._move_one(target, run) for target in targets]
 
     def _move_one(self, target: Target, run: VerbRun) -> str | None:
         try:
-            item = _read(run, target.item.hash, target.item.name)
+            key = marker_key(run.job_name)
+            item = _read(run, target.item.hash, target.item.name, key)
             directory = Path(os.path.normpath(run.host_path(target.value.strip())))
             source = Path(os.path.normpath(run.host_path(item.data_path)))
             if source.parent == directory:
-                _finish_earlier_move(run, item, source)
+                _finish_earlier_move(run, item, source, key)
                 return None
             if str(source) in run.protected or source.parent == source:
                 return f"refusing to move {source}: a protected path"
             if ensure_directory(directory):
                 run.log.info("Created the directory %s", directory)
-            _call(run, ("d.custom.set", (item.hash, MARKER, f"{int(item.started)} {item.data_path}")))
-            placement = _stopped_move(run, item, source, directory)
+            _call(run, ("d.custom.set", (item.hash, key, f"{int(item.started)} {item.data_path}")))
+            placement = _stopped_move(run, item, source, directory, key)
             remove_source(placement)  # on failure the marker stays: a later run removes it
-            _call(run, ("d.custom.set", (item.hash, MARKER, "")))
+            _call(run, ("d.custom.set", (item.hash, key, "")))
         except (DataError, _Failed) as exc:
             return str(exc)
         return None
 
 
-def _stopped_move(run: VerbRun, item: _Item, source: Path, directory: Path) -> Placement:
+def _stopped_move(run: VerbRun, item: _Item, source: Path, directory: Path, key: str) -> Placement:
     """Stop and close, place the data, switch rTorrent to it; start the item again whatever happened."""
     failure: Exception | None = None
     try:
@@ -103,7 +113,7 @@ def _stopped_move(run: VerbRun, item: _Item, source: Path, directory: Path) -> P
         failure = exc
     calls: list[tuple[str, Sequence[Any]]] = [("d.start", (item.hash,))] if item.started else []
     if failure is not None:  # the item is as it was: at its source, started again if it was
-        calls.append(("d.custom.set", (item.hash, MARKER, "")))
+        calls.append(("d.custom.set", (item.hash, key, "")))
     try:
         _call(run, *calls)
     except _Failed as exc:
@@ -113,7 +123,7 @@ def _stopped_move(run: VerbRun, item: _Item, source: Path, directory: Path) -> P
     return placement
 
 
-def _finish_earlier_move(run: VerbRun, item: _Item, source: Path) -> None:
+def _finish_earlier_move(run: VerbRun, item: _Item, source: Path, key: str) -> None:
     """The data is in place; an interrupted move may have left the item stopped or its source behind."""
     if item.marker is None:
         run.log.debug("%r #%s is already in %s", item.name, item.hash, source.parent)
@@ -123,13 +133,13 @@ def _finish_earlier_move(run: VerbRun, item: _Item, source: Path) -> None:
     if old != source and old.name == source.name and os.path.lexists(old):
         remove_source(place(old, source.parent, item.files))  # only a verified copy's source goes
     calls: list[tuple[str, Sequence[Any]]] = [("d.start", (item.hash,))] if was_started else []
-    _call(run, *calls, ("d.custom.set", (item.hash, MARKER, "")))
+    _call(run, *calls, ("d.custom.set", (item.hash, key, "")))
     run.log.info("Finished the interrupted move of %r #%s from %s", item.name, item.hash, old)
 
 
-def _read(run: VerbRun, info_hash: str, name: str) -> _Item:
+def _read(run: VerbRun, info_hash: str, name: str, key: str) -> _Item:
     calls: list[tuple[str, Sequence[Any]]] = [(command, (info_hash,)) for command in _STATE_COMMANDS]
-    calls.append(("d.custom", (info_hash, MARKER)))
+    calls.append(("d.custom", (info_hash, key)))
     calls.append(("f.multicall", (info_hash, "", "f.path=", "f.size_bytes=")))
     answers: list[Any] = []
     for answer in run.client.multicall(calls):

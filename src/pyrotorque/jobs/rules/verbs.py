@@ -11,6 +11,7 @@ connection may escape to the job runner. The verbs that move or remove data live
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,12 @@ from pyrotorque.jobs.rules.values import ValueTemplate
 if TYPE_CHECKING:
     from pyrotorque.conditions import Item
     from pyrotorque.rtorrent.client import RtorrentClient
+
+
+def job_custom_key(prefix: str, job_name: str) -> str:
+    """A ``d.custom`` key of one job (``rule_seedgoal``): characters other than letters, digits and ``_``
+    in the job's name become ``_``, so the key is also a field name (``custom_rule_seedgoal``)."""
+    return f"{prefix}_" + re.sub(r"[^A-Za-z0-9_]", "_", job_name)
 
 
 def _same_path(path: str) -> str:
@@ -92,6 +99,11 @@ class Verb(ABC):
         if problem := self.check_value(value):
             raise ConfigError(problem)
         return value
+
+    def pending_condition(self, job_name: str) -> str | None:
+        """A condition for items with unfinished work of this verb in job ``job_name`` (acted on again
+        even when the job's condition no longer matches them), or None."""
+        return None
 
     def check_value(self, value: str) -> str | None:
         """Why a rendered ``value`` cannot be used (the job checks a literal one at load), or None."""
