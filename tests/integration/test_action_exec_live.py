@@ -103,7 +103,7 @@ def test_max_per_run_caps_the_programs_and_dry_run_runs_none(
     with caplog.at_level(logging.INFO, LOGGER):
         action_job(rt, dry_run=True, **options).run()
     assert not out.exists()
-    assert caplog.text.count("WOULD Running a program for 'hooked") == 2
+    assert caplog.text.count("WOULD exec 'hooked") == 2
 
     action_job(rt, **options).run()
     assert [bytes.fromhex(seen["argv"][0]) for seen in runs(out)] == [b"hooked00000", b"hooked00001"]

@@ -115,7 +115,7 @@ def test_max_per_run_and_dry_run(rt: RtorrentSandbox, caplog: pytest.LogCaptureF
     with caplog.at_level(logging.INFO, logger=LOGGER):
         action_job(rt, dry_run=True, condition="name=many-*", action="stop").run()
     assert [rt.rpc("d.state", item) for item in hashes] == [1] * 5
-    assert len([r for r in caplog.records if r.getMessage().startswith("WOULD Stopping")]) == 5
+    assert len([r for r in caplog.records if r.getMessage().startswith("WOULD stop ")]) == 5
     job = action_job(rt, condition="name=many-* is_started=yes", action="stop", max_per_run=2)
     job.run()
     assert [rt.rpc("d.state", item) for item in hashes] == [0, 0, 1, 1, 1]

@@ -87,7 +87,7 @@ def test_dry_run_logs_what_it_would_do_and_sends_nothing(caplog: pytest.LogCaptu
     with caplog.at_level(logging.INFO, logger=LOGGER):
         action(fake, dry_run=True, condition="is_complete=yes", action="erase").run()
     assert sent(fake, "d.erase") == [] and h(0) in fake.items
-    assert f"WOULD Erasing 'x' #{h(0)}" in [r.getMessage() for r in caplog.records]
+    assert f"WOULD erase 'x' #{h(0)}" in [r.getMessage() for r in caplog.records]
 
 
 def test_label_by_tracker_alias_with_the_announce_aliases() -> None:

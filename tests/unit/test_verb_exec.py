@@ -134,7 +134,7 @@ def test_dry_run_runs_nothing(recorder: tuple[str, Path], caplog: pytest.LogCapt
     with caplog.at_level(logging.INFO, LOGGER):
         action(fake, dry_run=True, action=f"exec={command} {{{{name}}}}").run()
     assert not out.exists()
-    assert f"WOULD Running a program for 'one' #{h(0)}" in caplog.text
+    assert f"WOULD exec 'one' #{h(0)}" in caplog.text
 
 
 def test_a_failing_program_is_that_items_answer(

@@ -112,7 +112,7 @@ class Action(Job):
             return
         dry_run = self.context.dry_run
         for target in targets:
-            self.log.info("%s%s", "WOULD " if dry_run else "", self._describe(target))
+            self.log.info("%s", self._describe(target, dry_run))
         if dry_run:
             return
         run = VerbRun(
@@ -144,9 +144,11 @@ class Action(Job):
                     "Could not mark %r #%s as done: %s", target.item.name, target.item.hash, result
                 )
 
-    def _describe(self, target: Target) -> str:
+    def _describe(self, target: Target, dry_run: bool) -> str:
+        """``Stopping 'NAME' #HASH``, or ``WOULD stop 'NAME' #HASH`` under dry_run (with the value)."""
         value = f" ({target.value})" if self.verb.takes_value else ""
-        return f"{self.verb.doing} {target.item.name!r} #{target.item.hash}{value}"
+        doing = f"WOULD {self.verb.name}" if dry_run else self.verb.doing
+        return f"{doing} {target.item.name!r} #{target.item.hash}{value}"
 
     def _targets(self, items: Sequence[Item]) -> list[Target]:
         """Each item with its fields and rendered value; an item whose value cannot be rendered is logged
