@@ -8,6 +8,7 @@ import logging
 import os
 import platform
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,8 @@ import pyrotorque
 from pyrotorque import daemon, logsetup
 from pyrotorque.cli_parser import build_parser, check_combinations
 from pyrotorque.daemon import StartOutcome, StartResult
+from pyrotorque.daemon.status_board import read_status, status_path
+from pyrotorque.daemon.status_view import status_lines
 from pyrotorque.errors import ConditionError, ConfigError, DaemonError, GuardFileMissing, RtorrentError
 from pyrotorque.exitcodes import (
     EXIT_CONFIG,
@@ -79,6 +82,12 @@ def _status(settings: daemon.Settings) -> int:
     found = daemon.status(settings)
     if found.running:
         _say(f"pyrotorque is running as process #{found.pid}")
+        published = read_status(status_path(settings.pid_path), found.pid)
+        if published is None:
+            _say("(it has not published its job status yet)")
+        else:
+            for line in status_lines(published, time.time()):
+                _say(line)
         return EXIT_OK
     stale = f" (stale pid file of process #{found.pid})" if found.exists else ""
     _say(f"pyrotorque is not running{stale}")

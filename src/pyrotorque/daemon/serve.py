@@ -13,14 +13,18 @@ import logging
 import os
 import select
 import signal
+import time
 from collections.abc import Callable
+from datetime import datetime
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from pyrotorque import __version__
 from pyrotorque.daemon.detach import ReadyPipe
 from pyrotorque.daemon.outcome import StartOutcome, StartResult
 from pyrotorque.daemon.plan import Plan, PlannedJob, Settings, build_plan
+from pyrotorque.daemon.status_board import DaemonStatus, StatusBoard, status_path
 from pyrotorque.daemon.stopping import (
     GUARD_STOP_GRACE,
     STOP_BOUND,
@@ -76,6 +80,8 @@ class Daemon(Stopping):
         self.stop_bound = STOP_BOUND
         #: Ticks still running when the daemon stopped without waiting for them.
         self.abandoned: list[str] = []
+        #: What ``--status`` reads; made when the jobs first start (no I/O here).
+        self.board: StatusBoard | None = None
 
     def serve(self, ready: ReadyPipe | None) -> StartResult:
         """Start the jobs, run the main loop, stop everything; STOPPED, or JOBS_FAILED with the reason."""
@@ -92,6 +98,8 @@ class Daemon(Stopping):
             return StartResult(StartOutcome.STOPPED)
         finally:
             self._stop_jobs(grace=STOP_TICK_GRACE)
+            if self.board is not None:
+                self.board.remove()
             self.pid_file.release()
             signal.set_wakeup_fd(old_wakeup)
             for signum, handler in old_handlers.items():
@@ -102,6 +110,11 @@ class Daemon(Stopping):
 
     def _first_start(self, ready: ReadyPipe | None) -> StartResult | None:
         """Start the plan's jobs and tell the parent; JOBS_FAILED with the reason when one cannot start."""
+        self.board = StatusBoard(
+            status_path(self.settings.pid_path),
+            DaemonStatus(os.getpid(), time.time(), self.plan.shown_url, __version__),
+            clock=time.time,
+        )
         try:
             self._start_jobs(self.plan)
         except Exception as exc:
@@ -207,17 +220,34 @@ class Daemon(Stopping):
                 log.error("Job %s cannot start again, left out: %s", planned.name, exc, exc_info=True)
                 continue
             self._started.append(planned)
-            runner = TickRunner(planned.name, planned.job.run, planned.job.log, rerun=plan.waker)
+            runner = TickRunner(
+                planned.name, planned.job.run, planned.job.log, rerun=plan.waker, observer=self.board
+            )
             self._runners.append(runner)
             plan.waker.runners[planned.name] = runner
             scheduler.add_job(runner, trigger=planned.trigger, id=planned.name, name=planned.name)
         scheduler.start()
         self._scheduler = scheduler
         plan.waker.scheduler = scheduler
+        if self.board is not None:
+            self.board.set_jobs(
+                [(job.name, job.handler, job.schedule) for job in self._started], _next_runs(self._started)
+            )
         for job in scheduler.get_jobs():
             log.info(
                 "Job %s scheduled: %s (next run at %s)", job.id, _schedule_of(plan, job.id), job.next_run_time
             )
+
+
+def _next_runs(jobs: list[PlannedJob]) -> Callable[[str], datetime | None]:
+    """Each job's next regular run, from its trigger: no scheduler lock is taken in a tick's thread."""
+    triggers = {job.name: job.trigger for job in jobs}
+
+    def next_run(name: str) -> datetime | None:
+        trigger = triggers.get(name)
+        return trigger.get_next_fire_time(None, datetime.now().astimezone()) if trigger else None
+
+    return next_run
 
 
 def _schedule_of(plan: Plan, name: str) -> str:

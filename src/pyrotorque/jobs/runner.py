@@ -17,10 +17,31 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from pyrotorque.errors import FaultError, RequestTooLarge, RtorrentError
 
 REMINDER_INTERVAL = 60.0
+
+
+class TickObserver(Protocol):
+    """Told when each tick begins and ends (the daemon's status board); must not raise."""
+
+    def tick_started(self, name: str) -> None: ...
+
+    def tick_ended(self, name: str, outcome: str, error: str | None = None) -> None: ...
+
+
+class _NoObserver:
+    def tick_started(self, name: str) -> None:
+        pass
+
+    def tick_ended(self, name: str, outcome: str, error: str | None = None) -> None:
+        pass
+
+
+#: The outcomes a TickObserver hears (pyrotorque.daemon.status_board shows them).
+OK, UNREACHABLE, FAULT, ERROR = "ok", "unreachable", "fault", "error"
 
 
 class TickRunner:
@@ -35,10 +56,12 @@ class TickRunner:
         clock: Callable[[], float] = time.monotonic,
         reminder_interval: float = REMINDER_INTERVAL,
         rerun: Callable[[str], None] | None = None,
+        observer: TickObserver | None = None,
     ) -> None:
         self.job_name = job_name
         #: Asks the scheduler for another tick now; used when a wake arrived during a tick.
         self._rerun = rerun
+        self._observer: TickObserver = observer or _NoObserver()
         self._wake_pending = False
         self._tick = tick
         self._log = log
@@ -84,17 +107,23 @@ class TickRunner:
         """Run one tick; never raises."""
         with self._changed:
             self._active_ticks += 1
+        self._observer.tick_started(self.job_name)
+        outcome, error = OK, None
         try:
             self._tick()
         except (FaultError, RequestTooLarge) as exc:
+            outcome, error = FAULT, str(exc)
             self._fault(exc)
         except RtorrentError as exc:
+            outcome, error = UNREACHABLE, str(exc)
             self._lost(exc)
-        except Exception:
+        except Exception as exc:
+            outcome, error = ERROR, f"{type(exc).__name__}: {exc}"
             self._log.exception("Job %s failed", self.job_name)
         else:
             self._back()
         finally:
+            self._observer.tick_ended(self.job_name, outcome, error)
             with self._changed:
                 self._active_ticks -= 1
                 rerun = self._wake_pending and self._active_ticks == 0

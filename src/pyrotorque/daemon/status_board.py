@@ -1,0 +1,168 @@
+"""What a running daemon tells ``--status``: a small JSON file next to the pid file, replaced atomically.
+
+The daemon writes it when its jobs start, when a tick begins and when it ends, and removes it when it
+stops. ``--status`` only reads it, so it answers at once whatever rTorrent does (down, frozen) and
+needs no socket, no configuration and no RPC. A file whose ``pid`` is not the running daemon's is
+stale and ignored. The format is documented in docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pyrotorque.jobs.runner import ERROR, OK, UNREACHABLE
+
+#: The status file's name, in the pid file's directory.
+STATUS_FILE_NAME = "pyrotorque.status.json"
+#: Bumped when a field changes meaning; ``--status`` refuses a format it does not know.
+FORMAT = 1
+
+
+def status_path(pid_path: Path) -> Path:
+    """Where the daemon whose pid file is ``pid_path`` keeps its status."""
+    return pid_path.with_name(STATUS_FILE_NAME)
+
+
+@dataclass
+class JobStatus:
+    """One job as ``--status`` shows it; times are epoch seconds, None for "not yet"."""
+
+    name: str
+    handler: str
+    schedule: str
+    next_run: float | None = None
+    running_since: float | None = None
+    last_start: float | None = None
+    last_end: float | None = None
+    last_outcome: str | None = None
+    last_error: str | None = None
+    last_error_at: float | None = None
+    runs: int = 0
+    failures: int = 0
+
+
+@dataclass
+class DaemonStatus:
+    """The whole file."""
+
+    pid: int
+    started: float
+    url: str
+    version: str
+    #: None until a tick told: True after a tick reached rTorrent, False after one found it unreachable.
+    reachable: bool | None = None
+    #: When ``reachable`` last changed (epoch seconds).
+    reachable_since: float | None = None
+    jobs: list[JobStatus] = field(default_factory=list)
+    format: int = FORMAT
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DaemonStatus:
+        """Parse the file's content; ValueError for another format or missing fields."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError("not a status file of this version")
+        try:
+            jobs = [JobStatus(**job) for job in data.get("jobs", [])]
+            fields = {key: value for key, value in data.items() if key != "jobs"}
+            return cls(**fields, jobs=jobs)
+        except TypeError as exc:
+            raise ValueError(f"bad status file: {exc}") from None
+
+
+class StatusBoard:
+    """The daemon's side: keeps the status in memory and writes it after every change."""
+
+    def __init__(
+        self,
+        path: Path,
+        status: DaemonStatus,
+        *,
+        clock: Callable[[], float],
+        next_run: Callable[[str], datetime | None] = lambda name: None,
+    ) -> None:
+        """No I/O: the file is first written by ``set_jobs``."""
+        self.path = path
+        self.status = status
+        self._clock = clock
+        self._next_run = next_run
+        self._lock = threading.Lock()
+        self._jobs: dict[str, JobStatus] = {}
+
+    def set_jobs(
+        self, jobs: Iterable[tuple[str, str, str]], next_run: Callable[[str], datetime | None]
+    ) -> None:
+        """The jobs now running, as (name, handler, schedule); a reload replaces them."""
+        with self._lock:
+            self._next_run = next_run
+            self._jobs = {name: JobStatus(name, handler, schedule) for name, handler, schedule in jobs}
+            self.status.jobs = list(self._jobs.values())
+            self._refresh_next_runs()
+            self._write()
+
+    def tick_started(self, name: str) -> None:
+        """A tick of ``name`` began."""
+        with self._lock:
+            job = self._jobs.get(name)
+            if job is None:
+                return
+            job.running_since = job.last_start = self._clock()
+            self._write()
+
+    def tick_ended(self, name: str, outcome: str, error: str | None = None) -> None:
+        """A tick of ``name`` ended with ``outcome`` (OK, UNREACHABLE, FAULT or ERROR)."""
+        with self._lock:
+            job = self._jobs.get(name)
+            if job is None:
+                return
+            now = self._clock()
+            job.running_since, job.last_end, job.last_outcome = None, now, outcome
+            job.runs += 1
+            if outcome != OK:
+                job.failures += 1
+                job.last_error, job.last_error_at = (error or outcome)[:500], now
+            if outcome != ERROR:  # a bug in a job says nothing about the connection
+                self._reachable(outcome != UNREACHABLE, now)
+            self._refresh_next_runs()
+            self._write()
+
+    def remove(self) -> None:
+        """The daemon stops: no status any more."""
+        with self._lock, contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    def _reachable(self, reachable: bool, now: float) -> None:
+        if self.status.reachable != reachable:
+            self.status.reachable, self.status.reachable_since = reachable, now
+
+    def _refresh_next_runs(self) -> None:
+        for job in self._jobs.values():
+            when = self._next_run(job.name)
+            job.next_run = when.timestamp() if when is not None else None
+
+    def _write(self) -> None:
+        """Replace the file atomically (a reader sees the old or the new one); never fails the daemon."""
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        try:
+            temporary.write_text(json.dumps(asdict(self.status), indent=1), encoding="utf-8")
+            os.replace(temporary, self.path)
+        except OSError:
+            # A full disk must not stop the jobs; --status then shows older figures.
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+
+
+def read_status(path: Path, pid: int) -> DaemonStatus | None:
+    """The status of the running daemon ``pid``, or None (no file, unreadable, stale or another format)."""
+    try:
+        found = DaemonStatus.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+    return found if found.pid == pid else None

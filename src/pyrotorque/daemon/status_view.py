@@ -1,0 +1,65 @@
+"""``--status`` as text: the daemon's uptime, its rTorrent and whether it answers, and a table of jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pyrotorque.daemon.status_board import DaemonStatus, JobStatus
+from pyrotorque.durations import format_duration
+from pyrotorque.jobs.runner import OK
+
+
+def _when(epoch: float | None, now: float) -> str:
+    """A local time, with the date when it is not today; "-" for none."""
+    if epoch is None:
+        return "-"
+    moment, today = datetime.fromtimestamp(epoch), datetime.fromtimestamp(now)
+    return moment.strftime("%H:%M:%S" if moment.date() == today.date() else "%Y-%m-%d %H:%M:%S")
+
+
+def _ago(epoch: float, now: float) -> str:
+    return format_duration(max(0.0, now - epoch), max_units=2)
+
+
+def _last_run(job: JobStatus, now: float) -> str:
+    if job.running_since is not None:
+        return f"running for {_ago(job.running_since, now)}"
+    if job.last_end is None or job.last_start is None:
+        return "not yet"
+    took = job.last_end - job.last_start
+    return f"{_when(job.last_end, now)} ({took:.2f} s) {job.last_outcome or '?'}"
+
+
+def _connection(status: DaemonStatus, now: float) -> str:
+    if status.reachable is None:
+        state = "not asked yet"
+    else:
+        word = "reachable" if status.reachable else "NOT reachable"
+        since = status.reachable_since
+        state = f"{word} for {_ago(since, now)}" if since is not None else word
+    return f"rTorrent at {status.url}: {state}"
+
+
+def status_lines(status: DaemonStatus, now: float) -> list[str]:
+    """The lines after "pyrotorque is running as process #PID"."""
+    lines = [
+        f"version {status.version}, up {_ago(status.started, now)} (since {_when(status.started, now)})",
+        _connection(status, now),
+    ]
+    if not status.jobs:
+        return [*lines, "no active jobs"]
+    rows = [("job", "schedule", "last run", "next run", "runs/failed")]
+    for job in status.jobs:
+        counts = f"{job.runs}/{job.failures}"
+        rows.append((job.name, job.schedule, _last_run(job, now), _when(job.next_run, now), counts))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines += [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    for job in status.jobs:
+        if job.last_error and job.last_error_at is not None:
+            fresh = "" if job.last_outcome != OK else ", since then ok"
+            lines.append(
+                f"last error of {job.name} at {_when(job.last_error_at, now)}{fresh}: {job.last_error}"
+            )
+    return lines
