@@ -31,7 +31,8 @@ def split_args(text: str) -> list[str]:
     return argv
 
 
-def _args_problem(text: str) -> str | None:
+def args_problem(text: str) -> str | None:
+    """Option check of a command line (``args``)."""
     try:
         split_args(text)
     except ValueError as exc:
@@ -39,7 +40,8 @@ def _args_problem(text: str) -> str | None:
     return None
 
 
-def _timeout_problem(seconds: float) -> str | None:
+def timeout_problem(seconds: float) -> str | None:
+    """Option check of a program's ``timeout``."""
     return None if seconds > 0 else f"must be more than 0 seconds, got {seconds:g}"
 
 
@@ -48,13 +50,13 @@ class CommandOptions:
     """The ``job.NAME.*`` keys of a Command job."""
 
     #: The command line: the program and its arguments (required).
-    args: str = option(check=_args_problem)
+    args: str = option(check=args_problem)
     #: Run ``args`` through ``/bin/sh -c`` (unsafe with any text not written by you).
     shell: bool = False
     #: The working directory (empty: the daemon's).
     cwd: str = ""
     #: Seconds before the program and what it started are killed.
-    timeout: float = option(60.0, check=_timeout_problem)
+    timeout: float = option(60.0, check=timeout_problem)
     #: A failure (non-zero exit, timeout, not found) is logged as an ERROR instead of a WARNING.
     check: bool = False
     #: Variables added to the daemon's environment (``job.NAME.env.NAME = VALUE``).

@@ -14,16 +14,8 @@ from pyrotorque.config.options import option
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.option_checks import required_condition_problem, sort_problem
 from pyrotorque.jobs.rules.action_job import Action, ActionOptions
-from pyrotorque.jobs.rules.command_job import split_args
+from pyrotorque.jobs.rules.command_job import args_problem, timeout_problem
 from pyrotorque.jobs.rules.verb_exec import EXEC_TIMEOUT, ExecVerb
-
-
-def _args_problem(text: str) -> str | None:
-    try:
-        split_args(text)
-    except ValueError as exc:
-        return str(exc)
-    return None
 
 
 def _no_shell(shell: bool) -> str | None:
@@ -32,20 +24,16 @@ def _no_shell(shell: bool) -> str | None:
     return None
 
 
-def _timeout_problem(seconds: float) -> str | None:
-    return None if seconds > 0 else f"must be more than 0 seconds, got {seconds:g}"
-
-
 @dataclass(frozen=True)
 class ItemCommandOptions:
     """pyrosimple's ItemCommand keys."""
 
     matcher: str = option(check=required_condition_problem)
-    args: str = option(check=_args_problem)
+    args: str = option(check=args_problem)
     view: str = "main"
     sort: str = option("loaded, name", check=sort_problem)
     max_per_run: int = option(10, minimum=1)
-    timeout: float = option(EXEC_TIMEOUT, check=_timeout_problem)
+    timeout: float = option(EXEC_TIMEOUT, check=timeout_problem)
     cwd: str = ""
     env: dict[str, str] = field(default_factory=dict)
     #: Accepted for pyrosimple's sake: a failing program is always logged (``Could not exec …``).
