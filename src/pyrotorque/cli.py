@@ -7,13 +7,14 @@ import argparse
 import logging
 import os
 import platform
+import shlex
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 import pyrotorque
-from pyrotorque import daemon, logsetup
+from pyrotorque import daemon, layout, logsetup
 from pyrotorque.cli_parser import build_parser, check_combinations
 from pyrotorque.daemon import StartOutcome, StartResult
 from pyrotorque.errors import ConditionError, ConfigError, DaemonError, GuardFileMissing, RtorrentError
@@ -141,6 +142,30 @@ def _match(args: argparse.Namespace, settings: daemon.Settings) -> int:
     return EXIT_OK if items else EXIT_NO_MATCH
 
 
+def _lay_out(args: argparse.Namespace, settings: daemon.Settings) -> int:
+    """``--create-config`` and ``--show-includes`` (pyrotorque.layout)."""
+    if args.show_includes:
+        for path in layout.shipped_includes():
+            _say(str(path))
+        return EXIT_OK
+    config_dir, command = settings.resolved_config_dir, layout.command_path()
+    try:
+        written = layout.create_config(config_dir, command)
+    except OSError as exc:
+        return _fail(args, EXIT_IOERR, f"cannot create {exc.filename}: {exc.strerror or exc}")
+    for item in written:
+        _say(f"{item.change.value:9} {item.path}{'/' if item.path.is_dir() else ''}")
+    _say("\nAdd these lines to your rtorrent.rc, then restart rTorrent:\n")
+    for line in layout.rc_lines(layout.include_copies(config_dir), command, config_dir):
+        _say(line)
+    guard = config_dir / daemon.GUARD_FILE_NAME
+    unit = config_dir / (layout.UNIT_NAME + layout.DEFAULT_SUFFIX)
+    _say(f"\nThen `touch {shlex.quote(str(guard))}` to let rTorrent's watchdog start pyrotorque,")
+    _say(f"or run it under systemd without the watchdog: {unit} is a user unit")
+    _say('(docs/cli.md, "Under a service manager").')
+    return EXIT_OK
+
+
 def _start(args: argparse.Namespace, settings: daemon.Settings) -> int:
     if args.restart:
         code = _stop(args, settings)
@@ -166,6 +191,8 @@ def _started(result: StartResult) -> int:
 def run(args: argparse.Namespace) -> int:
     """Do what the parsed arguments ask; returns the exit code."""
     settings = _settings(args)
+    if args.create_config or args.show_includes:
+        return _lay_out(args, settings)
     if args.status:
         return _status(settings)
     if args.stop:

@@ -122,12 +122,12 @@ class _Loading:
         self.add(str(path), _read_text(path))
 
     def add_user_files(self, directory: Path) -> None:
-        """``config.ini`` (a warning when missing) and ``torque.ini`` (skipped when missing)."""
+        """``config.ini`` and ``torque.ini``, both optional (a DEBUG line for a missing config.ini)."""
         config_ini = directory / "config.ini"
         if _is_present(config_ini):
             self.add_file(config_ini)
         else:
-            log.warning("Configuration file %s not found, using the package defaults", config_ini)
+            log.debug("Configuration file %s not found, using the package defaults", config_ini)
         torque_ini = directory / "torque.ini"
         if _is_present(torque_ini):
             self.add_file(torque_ini)
