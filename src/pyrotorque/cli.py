@@ -100,20 +100,24 @@ def _stop(args: argparse.Namespace, settings: daemon.Settings) -> int:
 
 
 def _check(settings: daemon.Settings) -> int:
+    """Validate, list the jobs, then connect: the jobs are listed even while rTorrent is down.
+
+    A connection problem comes last, as the RtorrentError the caller maps to exit 69.
+    """
     plan = daemon.build_plan(settings)
     _say(f"configuration OK: {', '.join(plan.config.files)}")
-    info = plan.client.server_info()
-    version = info.client_version_text or ".".join(map(str, info.client_version))
-    _say(
-        f"rTorrent {version} (libtorrent {info.library_version}) at {plan.shown_url}, "
-        f"{info.protocol}, {len(info.methods)} methods"
-    )
     now = datetime.now().astimezone()
     for planned in plan.jobs:
         next_run = planned.trigger.get_next_fire_time(None, now)
         _say(f"job {planned.name}: {planned.handler}, schedule {planned.schedule!r}, next run at {next_run}")
     if not plan.jobs:
         _say("no active jobs")
+    info = plan.client.server_info()
+    version = info.client_version_text or ".".join(map(str, info.client_version))
+    _say(
+        f"rTorrent {version} (libtorrent {info.library_version}) at {plan.shown_url}, "
+        f"{info.protocol}, {len(info.methods)} methods"
+    )
     return EXIT_OK
 
 
