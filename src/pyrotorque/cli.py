@@ -6,15 +6,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import shlex
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import pyrotorque
-from pyrotorque import daemon, layout, logsetup
+from pyrotorque import daemon, logsetup
 from pyrotorque.cli_parser import build_parser, check_combinations
 from pyrotorque.daemon import StartOutcome, StartResult
 from pyrotorque.errors import ConditionError, ConfigError, DaemonError, GuardFileMissing, RtorrentError
@@ -104,6 +102,8 @@ def _check(settings: daemon.Settings) -> int:
 
     A connection problem comes last, as the RtorrentError the caller maps to exit 69.
     """
+    from datetime import datetime  # imports are the cost of the control commands: only where needed
+
     plan = daemon.build_plan(settings)
     _say(f"configuration OK: {', '.join(plan.config.files)}")
     now = datetime.now().astimezone()
@@ -148,6 +148,8 @@ def _match(args: argparse.Namespace, settings: daemon.Settings) -> int:
 
 def _lay_out(args: argparse.Namespace, settings: daemon.Settings) -> int:
     """``--create-config`` and ``--show-includes`` (pyrotorque.layout)."""
+    from pyrotorque import layout  # only these two commands need it
+
     if args.show_includes:
         for path in layout.shipped_includes():
             _say(str(path))
@@ -170,7 +172,21 @@ def _lay_out(args: argparse.Namespace, settings: daemon.Settings) -> int:
     return EXIT_OK
 
 
+def _cron_finds_it_running(settings: daemon.Settings) -> bool:
+    """``--cron`` while a daemon runs, the watchdog's call every few minutes: a look at the pid lock only.
+
+    Building the plan first (the configuration, APScheduler, every job) would cost ten times a bare
+    Python start for nothing; ``start`` checks the lock again, so a daemon that ends meanwhile is no race.
+    """
+    found = daemon.status(settings)
+    if found.running:
+        log.debug("pyrotorque is already running as process #%d, not starting", found.pid)
+    return found.running
+
+
 def _start(args: argparse.Namespace, settings: daemon.Settings) -> int:
+    if args.cron and not args.restart and _cron_finds_it_running(settings):
+        return EXIT_OK
     if args.restart:
         code = _stop(args, settings)
         if code != EXIT_OK:
@@ -216,7 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.version:
         where = Path(pyrotorque.__file__).parent
-        _say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {platform.python_version()}")
+        python = ".".join(map(str, sys.version_info[:3]))
+        _say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {python}")
         return EXIT_OK
     exclusive = check_combinations(parser, args)
     _restrict_umask()
