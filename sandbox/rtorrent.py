@@ -654,13 +654,25 @@ class SandboxFactory:
         self._made: list[RtorrentSandbox] = []
 
     def __call__(
-        self, extra_rc: Sequence[str] = (), *, start: bool = True, xmlrpc_size_limit: str | None = "16M"
+        self,
+        extra_rc: Sequence[str] = (),
+        *,
+        start: bool = True,
+        xmlrpc_size_limit: str | None = "16M",
+        include_dir: Path | None = RC_INCLUDE_DIR,
     ) -> RtorrentSandbox:
         """A new sandbox with ``extra_rc`` lines; started unless ``start`` is False.
 
-        ``xmlrpc_size_limit=None`` leaves out the rc line, as a user's rtorrent.rc often does.
+        ``xmlrpc_size_limit=None`` leaves out the rc line, as a user's rtorrent.rc often does;
+        ``include_dir=None`` leaves out the project's includes (a test imports its own copies).
         """
-        sandbox = RtorrentSandbox(self._make_root(), self.line, extra_rc, xmlrpc_size_limit=xmlrpc_size_limit)
+        sandbox = RtorrentSandbox(
+            self._make_root(),
+            self.line,
+            extra_rc,
+            xmlrpc_size_limit=xmlrpc_size_limit,
+            include_dir=include_dir,
+        )
         self._made.append(sandbox)
         return sandbox.start() if start else sandbox
 

@@ -2,10 +2,14 @@
 
 The public API for people writing their own jobs is what ``__all__`` lists: the job base class and
 its context, the context's clock types, and the exception tree. Everything else may change between
-releases.
+releases. ``Job``, ``JobContext`` and ``NoOptions`` are imported on first use, so the control commands
+stay cheap; ``from pyrotorque import Job`` works as before.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from pyrotorque.clock import Clock, SystemClock, WallClock
 from pyrotorque.errors import (
@@ -26,9 +30,30 @@ from pyrotorque.errors import (
     TemplateError,
     TransportError,
 )
-from pyrotorque.jobs.base import Job, JobContext, NoOptions
+
+if TYPE_CHECKING:
+    from pyrotorque.jobs.base import Job, JobContext, NoOptions
 
 __version__ = "0.1.0"
+
+#: Names imported on first use (PEP 562): the job API pulls in the rTorrent client and the
+#: configuration, which ``pyrotorque --version``, ``--status``, ``--stop`` and ``--cron`` do not need.
+_LAZY = dict.fromkeys(("Job", "JobContext", "NoOptions"), "pyrotorque.jobs.base")
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazily exported name's module on first use and keep the name here."""
+    source = _LAZY.get(name)
+    if source is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(source), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "Clock",

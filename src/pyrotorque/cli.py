@@ -6,11 +6,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
+import shlex
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import pyrotorque
@@ -108,20 +107,26 @@ def _stop(args: argparse.Namespace, settings: daemon.Settings) -> int:
 
 
 def _check(settings: daemon.Settings) -> int:
+    """Validate, list the jobs, then connect: the jobs are listed even while rTorrent is down.
+
+    A connection problem comes last, as the RtorrentError the caller maps to exit 69.
+    """
+    from datetime import datetime  # imports are the cost of the control commands: only where needed
+
     plan = daemon.build_plan(settings)
     _say(f"configuration OK: {', '.join(plan.config.files)}")
-    info = plan.client.server_info()
-    version = info.client_version_text or ".".join(map(str, info.client_version))
-    _say(
-        f"rTorrent {version} (libtorrent {info.library_version}) at {plan.shown_url}, "
-        f"{info.protocol}, {len(info.methods)} methods"
-    )
     now = datetime.now().astimezone()
     for planned in plan.jobs:
         next_run = planned.trigger.get_next_fire_time(None, now)
         _say(f"job {planned.name}: {planned.handler}, schedule {planned.schedule!r}, next run at {next_run}")
     if not plan.jobs:
         _say("no active jobs")
+    info = plan.client.server_info()
+    version = info.client_version_text or ".".join(map(str, info.client_version))
+    _say(
+        f"rTorrent {version} (libtorrent {info.library_version}) at {plan.shown_url}, "
+        f"{info.protocol}, {len(info.methods)} methods"
+    )
     return EXIT_OK
 
 
@@ -150,7 +155,47 @@ def _match(args: argparse.Namespace, settings: daemon.Settings) -> int:
     return EXIT_OK if items else EXIT_NO_MATCH
 
 
+def _lay_out(args: argparse.Namespace, settings: daemon.Settings) -> int:
+    """``--create-config`` and ``--show-includes`` (pyrotorque.layout)."""
+    from pyrotorque import layout  # only these two commands need it
+
+    if args.show_includes:
+        for path in layout.shipped_includes():
+            _say(str(path))
+        return EXIT_OK
+    config_dir, command = settings.resolved_config_dir, layout.command_path()
+    try:
+        written = layout.create_config(config_dir, command)
+    except OSError as exc:
+        return _fail(args, EXIT_IOERR, f"cannot create {exc.filename}: {exc.strerror or exc}")
+    for item in written:
+        _say(f"{item.change.value:9} {item.path}{'/' if item.path.is_dir() else ''}")
+    _say("\nAdd these lines to your rtorrent.rc, then restart rTorrent:\n")
+    for line in layout.rc_lines(layout.include_copies(config_dir), command, config_dir):
+        _say(line)
+    guard = config_dir / daemon.GUARD_FILE_NAME
+    unit = config_dir / (layout.UNIT_NAME + layout.DEFAULT_SUFFIX)
+    _say(f"\nThen `touch {shlex.quote(str(guard))}` to let rTorrent's watchdog start pyrotorque,")
+    _say(f"or run it under systemd without the watchdog: {unit} is a user unit")
+    _say('(docs/cli.md, "Under a service manager").')
+    return EXIT_OK
+
+
+def _cron_finds_it_running(settings: daemon.Settings) -> bool:
+    """``--cron`` while a daemon runs, the watchdog's call every few minutes: a look at the pid lock only.
+
+    Building the plan first (the configuration, APScheduler, every job) would cost ten times a bare
+    Python start for nothing; ``start`` checks the lock again, so a daemon that ends meanwhile is no race.
+    """
+    found = daemon.status(settings)
+    if found.running:
+        log.debug("pyrotorque is already running as process #%d, not starting", found.pid)
+    return found.running
+
+
 def _start(args: argparse.Namespace, settings: daemon.Settings) -> int:
+    if args.cron and not args.restart and _cron_finds_it_running(settings):
+        return EXIT_OK
     if args.restart:
         code = _stop(args, settings)
         if code != EXIT_OK:
@@ -175,6 +220,8 @@ def _started(result: StartResult) -> int:
 def run(args: argparse.Namespace) -> int:
     """Do what the parsed arguments ask; returns the exit code."""
     settings = _settings(args)
+    if args.create_config or args.show_includes:
+        return _lay_out(args, settings)
     if args.status:
         return _status(settings)
     if args.stop:
@@ -194,7 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.version:
         where = Path(pyrotorque.__file__).parent
-        _say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {platform.python_version()}")
+        python = ".".join(map(str, sys.version_info[:3]))
+        _say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {python}")
         return EXIT_OK
     exclusive = check_combinations(parser, args)
     _restrict_umask()

@@ -70,10 +70,18 @@ def _add_tool_options(tools: argparse._ArgumentGroup) -> None:
     tools.add_argument("--match", metavar="COND", help="print 'HASH NAME' of the items matching COND")
     tools.add_argument("--view", default="main", help="view for --match (default: main)")
     tools.add_argument("--sort", default="", metavar="FIELDS", help="sort fields for --match")
+    tools.add_argument(
+        "--create-config",
+        action="store_true",
+        help="write the *.default files, run/ and log/ into the config dir; print the rtorrent.rc lines",
+    )
+    tools.add_argument(
+        "--show-includes", action="store_true", help="print the paths of the shipped rtorrent.rc includes"
+    )
 
 
 #: Options that each ask for something else than a start; at most one may be given.
-_EXCLUSIVE = ("status", "stop", "restart", "check", "run_once", "match")
+_EXCLUSIVE = ("status", "stop", "restart", "check", "run_once", "match", "create_config", "show_includes")
 
 
 def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:

@@ -260,10 +260,12 @@ class TestLoadConfig:
             load_config(config_dir, extra_files=["nope.ini"], environ={})
         assert info.value.path == str(config_dir / "nope.ini")
 
-    def test_missing_config_ini_warns(self, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-        with caplog.at_level(logging.WARNING, logger="pyrotorque.config"):
+    def test_missing_config_ini_is_debug(self, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        # config.ini is optional: no warning on every start, only a DEBUG line for -v.
+        with caplog.at_level(logging.DEBUG, logger="pyrotorque.config"):
             config = load_config(tmp_path, environ={})
-        assert "config.ini not found" in caplog.text
+        missing = [record for record in caplog.records if "config.ini not found" in record.getMessage()]
+        assert [record.levelno for record in missing] == [logging.DEBUG]
         assert config.torque["job.connstats.active"].value == "yes"
 
     def test_missing_torque_ini_is_silent(self, config_dir: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -13,11 +13,13 @@ from pathlib import Path
 from pyrotorque.config.ini import Overlay, Sections, Setting, expand_home, parse_ini
 from pyrotorque.errors import ConfigError
 
+# Re-exported: the configuration directory's rule lives in a leaf module the control commands can afford.
+from pyrotorque.paths import CONFIG_DIR_ENV as CONFIG_DIR_ENV
+from pyrotorque.paths import DEFAULT_CONFIG_DIR as DEFAULT_CONFIG_DIR
+from pyrotorque.paths import resolve_config_dir as resolve_config_dir
+
 log = logging.getLogger(__name__)
 
-#: Environment variable naming the configuration directory (as in pyrocore).
-CONFIG_DIR_ENV = "PYRO_CONFIG_DIR"
-DEFAULT_CONFIG_DIR = "~/.pyroscope"
 #: Package files read first, in this order; they hold every default.
 PACKAGE_FILES = ("config.ini", "torque.ini")
 #: Where ``-D KEY=VALUE`` overrides are said to come from in messages.
@@ -54,12 +56,6 @@ class Config:
     def announce_aliases(self) -> dict[str, list[str]]:
         """Tracker aliases from ``[ANNOUNCE]``: ``alias = url url ...`` -> {alias: [url, ...]}."""
         return {alias: setting.value.split() for alias, setting in self.section("announce").items()}
-
-
-def resolve_config_dir(config_dir: Path | str | None, environ: Mapping[str, str]) -> Path:
-    """The configuration directory: the argument, else ``$PYRO_CONFIG_DIR``, else ``~/.pyroscope``."""
-    chosen = config_dir if config_dir is not None else environ.get(CONFIG_DIR_ENV) or DEFAULT_CONFIG_DIR
-    return Path(chosen).expanduser().absolute()
 
 
 def _read_text(path: Path) -> str:
@@ -122,12 +118,12 @@ class _Loading:
         self.add(str(path), _read_text(path))
 
     def add_user_files(self, directory: Path) -> None:
-        """``config.ini`` (a warning when missing) and ``torque.ini`` (skipped when missing)."""
+        """``config.ini`` and ``torque.ini``, both optional (a DEBUG line for a missing config.ini)."""
         config_ini = directory / "config.ini"
         if _is_present(config_ini):
             self.add_file(config_ini)
         else:
-            log.warning("Configuration file %s not found, using the package defaults", config_ini)
+            log.debug("Configuration file %s not found, using the package defaults", config_ini)
         torque_ini = directory / "torque.ini"
         if _is_present(torque_ini):
             self.add_file(torque_ini)

@@ -15,35 +15,38 @@ Order of a start (``start``):
 
 Nothing here exits or writes to the terminal: ``start`` returns a ``StartResult`` (outcome.py) or raises
 one of the ``pyrotorque.errors``, and the command line picks the exit code and the message.
+
+The names are imported on first use (PEP 562): ``--status``, ``--stop`` and ``--cron`` while a daemon
+runs need only control.py and settings.py, not APScheduler, the jobs and the configuration reader.
 """
 
 from __future__ import annotations
 
-from pyrotorque.config.settings import DEFAULT_RPC_TIMEOUT, RPC_TIMEOUT_KEY
-from pyrotorque.daemon.control import (
-    STOP_TIMEOUT,
-    StopResult,
-    check_may_start,
-    start,
-    status,
-    stop,
-)
-from pyrotorque.daemon.detach import READY_TIMEOUT, ReadyPipe, detach
-from pyrotorque.daemon.outcome import StartOutcome, StartResult
-from pyrotorque.daemon.plan import (
-    GUARD_FILE_NAME,
-    LOG_DIR_NAME,
-    PID_FILE_NAME,
-    Connection,
-    Plan,
-    PlannedJob,
-    Settings,
-    Waker,
-    build_plan,
-    load_and_connect,
-)
-from pyrotorque.daemon.serve import GUARD_CHECK_INTERVAL, GUARD_STOP_GRACE, Daemon
-from pyrotorque.errors import GuardFileMissing
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyrotorque.config.settings import DEFAULT_RPC_TIMEOUT, RPC_TIMEOUT_KEY
+    from pyrotorque.daemon.control import STOP_TIMEOUT, StopResult, check_may_start, start, status, stop
+    from pyrotorque.daemon.detach import READY_TIMEOUT, ReadyPipe, detach
+    from pyrotorque.daemon.outcome import StartOutcome, StartResult
+    from pyrotorque.daemon.plan import Connection, Plan, PlannedJob, Waker, build_plan, load_and_connect
+    from pyrotorque.daemon.serve import GUARD_CHECK_INTERVAL, GUARD_STOP_GRACE, Daemon
+    from pyrotorque.daemon.settings import GUARD_FILE_NAME, LOG_DIR_NAME, PID_FILE_NAME, Settings
+    from pyrotorque.errors import GuardFileMissing
+
+#: Where each name comes from: a module of this package, or a full module name.
+_SOURCES = {
+    "DEFAULT_RPC_TIMEOUT": "pyrotorque.config.settings",
+    "RPC_TIMEOUT_KEY": "pyrotorque.config.settings",
+    "GuardFileMissing": "pyrotorque.errors",
+    **dict.fromkeys(("STOP_TIMEOUT", "StopResult", "check_may_start", "start", "status", "stop"), "control"),
+    **dict.fromkeys(("READY_TIMEOUT", "ReadyPipe", "detach"), "detach"),
+    **dict.fromkeys(("StartOutcome", "StartResult"), "outcome"),
+    **dict.fromkeys(("Connection", "Plan", "PlannedJob", "Waker", "build_plan", "load_and_connect"), "plan"),
+    **dict.fromkeys(("GUARD_CHECK_INTERVAL", "GUARD_STOP_GRACE", "Daemon"), "serve"),
+    **dict.fromkeys(("GUARD_FILE_NAME", "LOG_DIR_NAME", "PID_FILE_NAME", "Settings"), "settings"),
+}
 
 __all__ = [
     "DEFAULT_RPC_TIMEOUT",
@@ -74,3 +77,18 @@ __all__ = [
     "status",
     "stop",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562) and keep the name here."""
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(source if "." in source else f"{__name__}.{source}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -10,13 +10,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyrotorque.daemon.detach import detach
 from pyrotorque.daemon.outcome import StartResult
-from pyrotorque.daemon.plan import Plan, Settings
-from pyrotorque.daemon.serve import Daemon
+from pyrotorque.daemon.settings import Settings
 from pyrotorque.errors import GuardFileMissing
 from pyrotorque.pidfile import AlreadyRunning, PidFile, PidStatus, probe
+
+if TYPE_CHECKING:
+    from pyrotorque.daemon.plan import Plan
 
 #: The package's logger, so log lines say ``[pyrotorque.daemon]`` whichever module writes them.
 log = logging.getLogger("pyrotorque.daemon")
@@ -95,6 +98,8 @@ def start(settings: Settings, plan: Plan) -> StartResult:
 
     A refusal raises (AlreadyRunning, GuardFileMissing, or the pid file's DaemonError).
     """
+    from pyrotorque.daemon.serve import Daemon  # the scheduler: not for --status, --stop or --cron
+
     check_may_start(settings)
     pid_file = PidFile(settings.pid_path)
     pid_file.acquire(write=settings.foreground)  # a detaching daemon writes its own pid after forking

@@ -10,17 +10,20 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from pyrotorque import logsetup
-from pyrotorque.config import Config, GlobalSettings, JobConfig, job_configs, load_config, resolve_config_dir
+from pyrotorque.config import Config, GlobalSettings, JobConfig, job_configs, load_config
+
+# Re-exported: the command line's Settings live in a module the control commands can import cheaply.
+from pyrotorque.daemon.settings import GUARD_FILE_NAME as GUARD_FILE_NAME
+from pyrotorque.daemon.settings import LOG_DIR_NAME as LOG_DIR_NAME
+from pyrotorque.daemon.settings import PID_FILE_NAME as PID_FILE_NAME
+from pyrotorque.daemon.settings import Settings as Settings
 from pyrotorque.errors import ConfigError
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.loader import build_job
@@ -29,48 +32,6 @@ from pyrotorque.rtorrent.client import RtorrentClient
 from pyrotorque.rtorrent.discovery import resolve_url
 from pyrotorque.rtorrent.url import masked_url
 from pyrotorque.scheduler import parse_schedule
-
-PID_FILE_NAME = "run/pyrotorque.pid"
-GUARD_FILE_NAME = "run/pyrotorque"
-LOG_DIR_NAME = "log"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the command line decided about configuration and process control."""
-
-    config_dir: Path | None = None
-    extra_files: tuple[str, ...] = ()
-    defines: tuple[str, ...] = ()
-    dry_run: bool = False
-    url: str | None = None
-    foreground: bool = False
-    cron: bool = False
-    pid_file: Path | None = None
-    guard_file: Path | None = None
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-
-    @property
-    def resolved_config_dir(self) -> Path:
-        """The configuration directory, defaults applied."""
-        return resolve_config_dir(self.config_dir, self.environ)
-
-    @property
-    def pid_path(self) -> Path:
-        """The pid file: ``--pid-file`` or ``<config dir>/run/pyrotorque.pid``."""
-        return (self.pid_file or self.resolved_config_dir / PID_FILE_NAME).absolute()
-
-    @property
-    def guard_path(self) -> Path | None:
-        """The guard file: ``--guard-file``, or ``<config dir>/run/pyrotorque`` unless in the foreground."""
-        if self.guard_file is not None:
-            return self.guard_file.absolute()
-        return None if self.foreground else self.resolved_config_dir / GUARD_FILE_NAME
-
-    @property
-    def log_path(self) -> Path:
-        """The daemon's log file."""
-        return self.resolved_config_dir / LOG_DIR_NAME / logsetup.LOG_FILE_NAME
 
 
 class Waker:

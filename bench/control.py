@@ -1,0 +1,89 @@
+"""The control commands' cost: ``--version``, ``--status``, ``--stop`` and ``--cron`` while a daemon runs.
+
+The watchdog of torque.rc runs ``pyrotorque --cron`` every 5 minutes for years, and scripts call
+``--status``; each is a fresh interpreter, so its cost is the imports. Each command runs as a
+subprocess of this interpreter, round-robin with a bare ``python -c pass`` (the floor, measured in
+the same run); the target is at most 2x the floor. "Running" is this process holding the pid file's
+lock, which is all a control command looks at; ``--stop`` is timed with no daemon (with one, it waits
+for that daemon's own stop). No rTorrent is needed: the sandbox of the context is not used.
+
+Also runnable alone: ``python -m bench.control [--repeat N] [--src OTHER/src]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import register
+from bench.common import DEFAULT_REPEAT, BenchContext, Timing, print_table, ratio_line, time_interleaved
+from pyrotorque.pidfile import PidFile
+
+TARGET = 2.0
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _runner(argv: list[str], env: dict[str, str], expect: int) -> Callable[[], int]:
+    def run() -> int:
+        code = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env).returncode
+        if code != expect:
+            raise RuntimeError(f"{' '.join(argv[3:])} exited {code}, expected {expect}")
+        return code
+
+    return run
+
+
+def measure(repeat: int, src: Path = SRC) -> dict[str, Timing]:
+    """Median timings of the floor and of each control command (subprocesses, round-robin)."""
+    with tempfile.TemporaryDirectory(prefix="pyrotorque-bench-") as temporary:
+        idle, busy = Path(temporary) / "idle", Path(temporary) / "busy"
+        for directory in (idle, busy):
+            (directory / "run").mkdir(parents=True)
+            # A URL, so that a tree whose --cron reads the configuration first can be timed too.
+            (directory / "config.ini").write_text("[GLOBAL]\nscgi_url = scgi:///nonexistent/rpc.socket\n")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])}
+        env.pop("PYRO_CONFIG_DIR", None)
+        command = [sys.executable, "-m", "pyrotorque"]
+        commands = {
+            "python -c pass": _runner([sys.executable, "-c", "pass"], env, 0),
+            "--version": _runner([*command, "--version"], env, 0),
+            "--status (running)": _runner([*command, "--status", "--config-dir", str(busy)], env, 0),
+            "--status (not running)": _runner([*command, "--status", "--config-dir", str(idle)], env, 3),
+            "--stop (not running)": _runner([*command, "--stop", "--config-dir", str(idle)], env, 0),
+            "--cron (running)": _runner([*command, "--cron", "--config-dir", str(busy)], env, 0),
+        }
+        lock = PidFile(busy / "run" / "pyrotorque.pid")
+        lock.acquire(write=True)  # what a running daemon holds
+        try:
+            timings, _ = time_interleaved(commands, repeat)
+        finally:
+            lock.release()
+    return timings
+
+
+def report(repeat: int, src: Path = SRC) -> None:
+    """Print the table and each command's ratio to the floor."""
+    timings = measure(repeat, src)
+    floor = timings.pop("python -c pass")
+    ratios = [ratio_line(f"{name} / bare python", timing, floor, TARGET) for name, timing in timings.items()]
+    rows = [("python -c pass", floor), *timings.items()]
+    print_table("Control commands (fresh interpreter each)", rows, ratios)
+
+
+@register("control", "--version, --status, --stop, --cron (running): time as a ratio to `python -c pass`")
+def control_benchmark(context: BenchContext) -> None:
+    """Print the control commands' cost; the sandbox is not needed."""
+    report(max(context.repeat, 10))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=max(DEFAULT_REPEAT, 20))
+    parser.add_argument("--src", type=Path, default=SRC, help="the source tree to time (e.g. an older one)")
+    options = parser.parse_args()
+    report(options.repeat, options.src)
