@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pyrotorque.jobs.runner import ERROR, OK, UNREACHABLE
+from pyrotorque.tick_outcomes import ERROR, OK, UNREACHABLE
 
 #: The status file's name, in the pid file's directory.
 STATUS_FILE_NAME = "pyrotorque.status.json"

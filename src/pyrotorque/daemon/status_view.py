@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pyrotorque.daemon.status_board import DaemonStatus, JobStatus
 from pyrotorque.durations import format_duration
-from pyrotorque.jobs.runner import OK
+from pyrotorque.tick_outcomes import OK
 
 
 def _when(epoch: float | None, now: float) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from pyrotorque.errors import FaultError, RequestTooLarge, RtorrentError
+from pyrotorque.tick_outcomes import ERROR, FAULT, OK, UNREACHABLE
 
 REMINDER_INTERVAL = 60.0
 
@@ -40,8 +41,6 @@ class _NoObserver:
         pass
 
 
-#: The outcomes a TickObserver hears (pyrotorque.daemon.status_board shows them).
-OK, UNREACHABLE, FAULT, ERROR = "ok", "unreachable", "fault", "error"
 
 
 class TickRunner:
