@@ -70,10 +70,15 @@ def _add_tool_options(tools: argparse._ArgumentGroup) -> None:
     tools.add_argument("--match", metavar="COND", help="print 'HASH NAME' of the items matching COND")
     tools.add_argument("--view", default="main", help="view for --match (default: main)")
     tools.add_argument("--sort", default="", metavar="FIELDS", help="sort fields for --match")
+    tools.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="read a password (prompt, or first line of stdin) and print its hash for auth_password_hash",
+    )
 
 
 #: Options that each ask for something else than a start; at most one may be given.
-_EXCLUSIVE = ("status", "stop", "restart", "check", "run_once", "match")
+_EXCLUSIVE = ("status", "stop", "restart", "check", "run_once", "match", "hash_password")
 
 
 def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
