@@ -45,6 +45,11 @@ class RtorrentExporter(Job):
         self._thread: threading.Thread | None = None
 
     @property
+    def server(self) -> MetricsServer | None:
+        """The HTTP server while started (its ``active`` requests, for tests and diagnostics), else None."""
+        return self._server
+
+    @property
     def port(self) -> int | None:
         """The port the server listens on while started (useful with ``port = 0``), else None."""
         return self._server.server_port if self._server is not None else None
