@@ -193,6 +193,24 @@ def _cron_finds_it_running(settings: daemon.Settings) -> bool:
     return found.running
 
 
+def _hash_password(args: argparse.Namespace) -> int:
+    """Print the exporter's ``auth_password_hash`` of a password typed twice, or of stdin's first line."""
+    import getpass
+
+    from pyrotorque.jobs.exporter.auth import make_hash  # only this command needs it
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            return _fail(args, EXIT_USAGE, "the passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        return _fail(args, EXIT_USAGE, "an empty password")
+    _say(make_hash(password))
+    return EXIT_OK
+
+
 def _start(args: argparse.Namespace, settings: daemon.Settings) -> int:
     if args.cron and not args.restart and _cron_finds_it_running(settings):
         return EXIT_OK
@@ -219,6 +237,8 @@ def _started(result: StartResult) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Do what the parsed arguments ask; returns the exit code."""
+    if args.hash_password:
+        return _hash_password(args)
     settings = _settings(args)
     if args.create_config or args.show_includes:
         return _lay_out(args, settings)

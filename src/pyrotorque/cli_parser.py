@@ -78,10 +78,25 @@ def _add_tool_options(tools: argparse._ArgumentGroup) -> None:
     tools.add_argument(
         "--show-includes", action="store_true", help="print the paths of the shipped rtorrent.rc includes"
     )
+    tools.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="read a password (prompt, or first line of stdin) and print its hash for auth_password_hash",
+    )
 
 
 #: Options that each ask for something else than a start; at most one may be given.
-_EXCLUSIVE = ("status", "stop", "restart", "check", "run_once", "match", "create_config", "show_includes")
+_EXCLUSIVE = (
+    "status",
+    "stop",
+    "restart",
+    "check",
+    "run_once",
+    "match",
+    "create_config",
+    "show_includes",
+    "hash_password",
+)
 
 
 def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:

@@ -33,6 +33,8 @@ def exporter_for(url: str, **options: Any) -> RtorrentExporter:
         config=Config(config_dir=Path("/nonexistent"), sections={"announce": announce}),
         log=logging.getLogger(LOGGER),
     )
+    # No result cache unless a test asks: these tests look at each change in rTorrent at once.
+    options.setdefault("scrape_cache", 0.0)
     return RtorrentExporter(context, ExporterOptions(port=free_port(), **options))
 
 

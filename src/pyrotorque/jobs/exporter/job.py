@@ -1,10 +1,11 @@
-"""RtorrentExporter (``job.exporter``): rTorrent metrics for Prometheus on ``http://ADDR:PORT/metrics``.
+"""RtorrentExporter (``job.exporter``): rTorrent metrics for Prometheus on ``http(s)://ADDR:PORT/metrics``.
 
-``start()`` opens an HTTP server in a daemon thread, serving a registry of our own (so nothing of the
-client library's process/python metrics leaks in, and two exporter jobs never clash). Every value is
-asked from rTorrent when a scrape arrives, with the daemon client's RPC timeout; there is no state
-between scrapes that could go stale, so items that left rTorrent simply vanish from the next scrape.
-When rTorrent does not answer, the scrape still answers 200 with ``up 0`` and the scrape duration.
+``start()`` opens an HTTP server (http_server.py: bounded requests, read deadlines, optional TLS and
+basic auth) in a daemon thread, serving a registry of our own (so nothing of the client library's
+process/python metrics leaks in, and two exporter jobs never clash). Values are asked from rTorrent
+when a scrape arrives; scrapes at the same time share one collection, which runs in a worker thread,
+and a scrape waits for it at most ``scrape_timeout``: past that it answers 200 with ``up 0``
+(metrics.py, flight.py). Items that left rTorrent vanish from the next collection.
 
 ``run()`` (the schedule tick) talks to nobody: it logs one DEBUG line with the scrape counts. The
 server info the groups depend on is re-detected by the client itself after a lost connection.
@@ -13,65 +14,21 @@ The metric groups live in :mod:`pyrotorque.jobs.exporter.metrics`; docs/exporter
 
 from __future__ import annotations
 
-import re
+import ssl
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 
-from pyrotorque.config.options import option
-from pyrotorque.errors import ConditionError, ConfigError
+from pyrotorque.errors import ConfigError
 from pyrotorque.jobs.base import Job, JobContext
-from pyrotorque.jobs.exporter.metrics import GROUP_NAMES, RtorrentCollector, build_groups, item_fields
+from pyrotorque.jobs.exporter.auth import BasicAuth
+from pyrotorque.jobs.exporter.http_server import MetricsServer, ServerLimits, serve_in_thread
+from pyrotorque.jobs.exporter.metrics import RtorrentCollector, build_groups
+from pyrotorque.jobs.exporter.options import ExporterOptions
 
-if TYPE_CHECKING:
-    from wsgiref.simple_server import WSGIServer
-
-_METRIC_PREFIX = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
-
-
-def _check_groups(names: tuple[str, ...]) -> str | None:
-    unknown = [name for name in names if name not in GROUP_NAMES]
-    if unknown:
-        return f"unknown metric group {', '.join(map(repr, unknown))}; known groups: {', '.join(GROUP_NAMES)}"
-    return None
-
-
-def _check_prefix(prefix: str) -> str | None:
-    if prefix and not _METRIC_PREFIX.fullmatch(prefix):
-        return f"{prefix!r} is not a valid start of a Prometheus metric name ([A-Za-z_:][A-Za-z0-9_:]*)"
-    return None
-
-
-def _check_item_entries(specs: tuple[str, ...]) -> str | None:
-    try:
-        fields = item_fields(specs)
-    except ConditionError as exc:
-        return str(exc)
-    names = [field.name for field in fields]
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:
-        return f"entries that give the same name twice: {', '.join(twice)}"
-    return None
-
-
-@dataclass(frozen=True)
-class ExporterOptions:
-    """The ``job.exporter.*`` keys; the defaults match the package's torque.ini."""
-
-    addr: str = option("127.0.0.1", help="address to listen on (loopback by default)")
-    port: int = option(8000, minimum=0, maximum=65535, help="TCP port; 0 picks a free one")
-    jobs: tuple[str, ...] = option(
-        ("system",), check=_check_groups, help="metric groups: system, tracker, item"
-    )
-    prefix: str = option("rtorrent_", check=_check_prefix, help="prefix of every metric name")
-    item_stats: tuple[str, ...] = option(
-        ("down.total", "up.total"), check=_check_item_entries, help="d.* values exported per item"
-    )
-    item_labels: tuple[str, ...] = option(
-        ("hash", "name"), check=_check_item_entries, help="d.* values that label the item metrics"
-    )
+__all__ = ["ExporterOptions", "RtorrentExporter"]
 
 
 class RtorrentExporter(Job):
@@ -84,8 +41,13 @@ class RtorrentExporter(Job):
         super().__init__(context, options)
         self.registry: CollectorRegistry | None = None
         self.collector: RtorrentCollector | None = None
-        self._server: WSGIServer | None = None
+        self._server: MetricsServer | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def server(self) -> MetricsServer | None:
+        """The HTTP server while started (its ``active`` requests, for tests and diagnostics), else None."""
+        return self._server
 
     @property
     def port(self) -> int | None:
@@ -93,7 +55,7 @@ class RtorrentExporter(Job):
         return self._server.server_port if self._server is not None else None
 
     def start(self) -> None:
-        """Listen on addr:port; ConfigError naming them (and the port setting) when that fails."""
+        """Listen on addr:port; ConfigError naming the key when the port, a TLS file or the hash fails."""
         if self._server is not None:
             return
         options = self.options
@@ -105,29 +67,72 @@ class RtorrentExporter(Job):
             item_labels=options.item_labels,
             log=self.log,
         )
-        collector = RtorrentCollector(self.context.client, options.prefix, groups, self.log)
+        collector = RtorrentCollector(
+            self.context.client,
+            options.prefix,
+            groups,
+            self.log,
+            self.context.clock.monotonic,
+            scrape_timeout=options.scrape_timeout,
+            cache_for=options.scrape_cache,
+        )
         # A registry of our own: no process_*/python_* metrics, no clash with a second exporter job.
         registry = CollectorRegistry(auto_describe=False)
         registry.register(collector)
+
+        def render(accept: str) -> tuple[bytes, str]:
+            encoder, content_type = choose_encoder(accept)
+            return encoder(registry), content_type
+
+        tls = self._tls_context()
+        auth = BasicAuth(options.auth_user, options.auth_password_hash) if options.auth_user else None
+        limits = ServerLimits(max_connections=options.max_connections, read_timeout=options.read_timeout)
         try:
-            server, thread = start_http_server(options.port, addr=options.addr, registry=registry)
+            server = MetricsServer(
+                (options.addr, options.port), render, self.log, limits=limits, tls=tls, auth=auth
+            )
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            key = f"job.{self.context.name}.port"
-            setting = self.context.config.setting("torque", key)
-            raise ConfigError(
-                f"cannot listen on {options.addr}:{options.port}: {reason}",
-                key=key,
-                path=setting.path if setting is not None else None,
-                line=setting.line if setting is not None else None,
-            ) from exc
+            message = f"cannot listen on {options.addr}:{options.port}: {reason}"
+            raise self._config_error("port", message) from exc
         self.registry, self.collector = registry, collector
-        self._server, self._thread = server, thread
+        self._server, self._thread = server, serve_in_thread(server, f"exporter-{self.context.name}")
         self.log.info(
-            "Serving metrics (%s) on http://%s:%d/metrics",
+            "Serving metrics (%s) on %s://%s:%d/metrics%s",
             ", ".join(group.name for group in groups) or "up only",
+            "https" if tls is not None else "http",
             options.addr,
             server.server_port,
+            " (basic auth)" if auth is not None else "",
+        )
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """The server side TLS context for tls_cert/tls_key (read now), or None without tls_cert."""
+        cert, key = self.options.tls_cert.strip(), self.options.tls_key.strip()
+        if not cert:
+            return None
+        base = self.context.config.config_dir
+        cert_path = base / Path(cert).expanduser()  # an absolute path stays as it is
+        key_path = base / Path(key).expanduser() if key else None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            context.load_cert_chain(cert_path, key_path)
+        except (OSError, ssl.SSLError) as exc:
+            which = "tls_cert" if key_path is None else "tls_cert/tls_key"
+            reason = getattr(exc, "strerror", None) or str(exc)
+            files = ", ".join(str(path) for path in (cert_path, key_path) if path is not None)
+            raise self._config_error("tls_cert", f"cannot use {which} ({files}): {reason}") from exc
+        return context
+
+    def _config_error(self, param: str, message: str) -> ConfigError:
+        key = f"job.{self.context.name}.{param}"
+        setting = self.context.config.setting("torque", key)
+        return ConfigError(
+            message,
+            key=key,
+            path=setting.path if setting is not None else None,
+            line=setting.line if setting is not None else None,
         )
 
     def run(self) -> None:
