@@ -19,6 +19,7 @@ from pyrotorque.jobs.treewatch.plan import is_metafile_name, plan_load
 from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, Outcome
 from pyrotorque.jobs.treewatch.templates import LoadCommand
 from pyrotorque.jobs.treewatch.timing import TreeWatchTiming
+from pyrotorque.magnet import standin_bytes
 from pyrotorque.rtorrent.commands import path_is_loadable
 from pyrotorque.rtorrent.limits import LARGE_REQUEST_CAP, SMALL_REQUEST_CAP, request_cap
 from tests.support.clock import FakeClock
@@ -234,7 +235,9 @@ def test_mode_table(
         ("a.load", True),
         ("a.start", True),
         ("a.queue", True),
+        ("a.magnet", True),
         ("a.TORRENT", False),
+        (".magnet", False),
         ("a.torrent.part", False),
         (".torrent", False),
         ("notes.txt", False),
@@ -263,3 +266,20 @@ def test_request_caps() -> None:
 )
 def test_path_is_loadable(path: str, ok: bool) -> None:
     assert path_is_loadable(path) is ok
+
+
+def test_trackerless_magnet_not_shown_is_a_warning_naming_the_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeRtorrent()
+    fake.refuse_loads = True  # as rTorrent 0.9.8 with DHT off: answers 0, creates no item
+    setup = Setup(tmp_path, fake)
+    link = "magnet:?xt=urn:btih:" + "AB" * 20 + "&dn=No+Tracker"
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        candidate = setup.candidate("m.magnet", standin_bytes(link))
+        result = setup.load(candidate)
+    assert result.outcome is Outcome.NOT_LOADED
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert str(candidate.path) in record.getMessage()
+    assert "no tracker" in record.getMessage() and "AB" * 20 in record.getMessage()
