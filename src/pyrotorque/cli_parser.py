@@ -66,6 +66,9 @@ def _add_process_options(process: argparse._ArgumentGroup) -> None:
 
 def _add_tool_options(tools: argparse._ArgumentGroup) -> None:
     tools.add_argument("--run-once", metavar="JOB", help="run one tick of JOB in the foreground, then exit")
+    tools.add_argument(
+        "--load-pending", metavar="JOB", help="load the files tree watch JOB has not loaded, then exit"
+    )
     tools.add_argument("--check", action="store_true", help="validate, connect, list jobs and next runs")
     tools.add_argument("--match", metavar="COND", help="print 'HASH NAME' of the items matching COND")
     tools.add_argument("--view", default="main", help="view for --match (default: main)")
@@ -73,7 +76,7 @@ def _add_tool_options(tools: argparse._ArgumentGroup) -> None:
 
 
 #: Options that each ask for something else than a start; at most one may be given.
-_EXCLUSIVE = ("status", "stop", "restart", "check", "run_once", "match")
+_EXCLUSIVE = ("status", "stop", "restart", "check", "run_once", "load_pending", "match")
 
 
 def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:

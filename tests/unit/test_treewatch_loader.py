@@ -14,6 +14,7 @@ from sandbox.metafiles import make_metafile
 
 from pyrotorque.errors import TransportError
 from pyrotorque.jobs.base import JobContext
+from pyrotorque.jobs.treewatch.disposal import loaded_problem, parse_loaded
 from pyrotorque.jobs.treewatch.loader import LoadResult, MetafileLoader
 from pyrotorque.jobs.treewatch.plan import is_metafile_name, plan_load
 from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, Outcome
@@ -283,3 +284,25 @@ def test_trackerless_magnet_not_shown_is_a_warning_naming_the_file(
     assert record.levelno == logging.WARNING
     assert str(candidate.path) in record.getMessage()
     assert "no tracker" in record.getMessage() and "AB" * 20 in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("text", "delete", "target"),
+    [
+        ("keep", False, None),
+        ("", False, None),
+        ("DELETE", True, None),
+        ("move:/srv/done/", False, "/srv/done"),
+        ("move: ~/done", False, os.path.expanduser("~/done")),
+    ],
+)
+def test_loaded_setting(text: str, delete: bool, target: str | None) -> None:
+    policy = parse_loaded(text)
+    assert (policy.delete, None if policy.target is None else str(policy.target)) == (delete, target)
+    assert loaded_problem(text) is None
+
+
+@pytest.mark.parametrize("text", ["move:", "move:done", "remove", "move"])
+def test_bad_loaded_settings(text: str) -> None:
+    problem = loaded_problem(text)
+    assert problem is not None and ("absolute" in problem or "keep, delete or move:DIR" in problem)
