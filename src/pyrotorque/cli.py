@@ -141,6 +141,19 @@ def _run_once(settings: daemon.Settings, job_name: str) -> int:
     return EXIT_OK
 
 
+def _load_pending(settings: daemon.Settings, job_name: str) -> int:
+    plan = daemon.build_plan(settings, only_job=job_name)
+    (planned,) = plan.jobs
+    load_pending = getattr(planned.job, "load_pending", None)
+    if load_pending is None:
+        raise ConfigError(f"--load-pending: job {job_name!r} ({planned.handler}) is not a tree watch")
+    try:
+        load_pending()
+    finally:
+        planned.job.stop()
+    return EXIT_OK
+
+
 def _match(args: argparse.Namespace, settings: daemon.Settings) -> int:
     from pyrotorque.conditions import match_items  # only this command needs the condition language
 
@@ -250,6 +263,8 @@ def run(args: argparse.Namespace) -> int:
         return _check(settings)
     if args.run_once:
         return _run_once(settings, args.run_once)
+    if args.load_pending:
+        return _load_pending(settings, args.load_pending)
     if args.match is not None:
         return _match(args, settings)
     return _start(args, settings)

@@ -66,6 +66,9 @@ def _add_process_options(process: argparse._ArgumentGroup) -> None:
 
 def _add_tool_options(tools: argparse._ArgumentGroup) -> None:
     tools.add_argument("--run-once", metavar="JOB", help="run one tick of JOB in the foreground, then exit")
+    tools.add_argument(
+        "--load-pending", metavar="JOB", help="load the files tree watch JOB has not loaded, then exit"
+    )
     tools.add_argument("--check", action="store_true", help="validate, connect, list jobs and next runs")
     tools.add_argument("--match", metavar="COND", help="print 'HASH NAME' of the items matching COND")
     tools.add_argument("--view", default="main", help="view for --match (default: main)")
@@ -92,6 +95,7 @@ _EXCLUSIVE = (
     "restart",
     "check",
     "run_once",
+    "load_pending",
     "match",
     "create_config",
     "show_includes",

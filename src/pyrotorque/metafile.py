@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pyrotorque.errors import MetafileError
+from pyrotorque.magnet import MagnetLink, is_bare_link, magnet_from_standin, standin_bytes
 
 #: A metafile bigger than this is refused before it is read (a misnamed video file, not metadata).
 MAX_METAFILE_SIZE = 64 << 20
@@ -39,6 +40,8 @@ class Metafile:
     announce: str
     files: tuple[tuple[tuple[str, ...], int], ...]
     is_multi_file: bool
+    #: Set for a magnet stand-in (``d10:magnet-uri...e``): no files, the hash comes from the link.
+    magnet: MagnetLink | None = None
 
     @property
     def size(self) -> int:
@@ -224,6 +227,8 @@ def parse_metafile(data: bytes, source: str = "<bytes>", *, path: Path | None = 
         if not isinstance(meta, dict):
             raise _BadData("top level is not a dictionary")
         info = meta.get(b"info")
+        if info is None and b"magnet-uri" in meta:
+            return _magnet_standin(data, meta[b"magnet-uri"], source, path)
         if not isinstance(info, dict) or decoder.info_span is None:
             raise _BadData("'info' is missing or not a dictionary")
         name = _safe_part(info.get(b"name"), "name")
@@ -244,8 +249,19 @@ def parse_metafile(data: bytes, source: str = "<bytes>", *, path: Path | None = 
     )
 
 
+def _magnet_standin(data: bytes, uri: object, source: str, path: Path | None) -> Metafile:
+    """A stand-in metafile: rTorrent names its item ``HASH.meta``; we show the link's ``dn`` if any."""
+    link = magnet_from_standin(uri, source)
+    announce = link.trackers[0] if link.trackers else ""
+    name = link.display_name or f"{link.info_hash}.meta"
+    return Metafile(path, data, link.info_hash, name, announce, (), False, magnet=link)
+
+
 def read_metafile(path: Path) -> Metafile:
-    """Read and parse a metafile from disk; read errors become MetafileError too."""
+    """Read and parse a metafile from disk; read errors become MetafileError too.
+
+    A ``.magnet`` file may hold the bare link as text; it becomes the stand-in rTorrent loads.
+    """
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_METAFILE_SIZE + 1)
@@ -253,4 +269,9 @@ def read_metafile(path: Path) -> Metafile:
         raise MetafileError(f"cannot read metafile {str(path)!r}: {exc.strerror or exc}") from exc
     if len(data) > MAX_METAFILE_SIZE:
         raise MetafileError(f"invalid metafile {str(path)!r}: larger than {MAX_METAFILE_SIZE} bytes")
+    if path.suffix == ".magnet" and is_bare_link(data):
+        try:
+            data = standin_bytes(data.strip().decode("ascii"))
+        except UnicodeDecodeError:
+            raise MetafileError(f"invalid magnet file {str(path)!r}: not ASCII text") from None
     return parse_metafile(data, repr(str(path)), path=path)

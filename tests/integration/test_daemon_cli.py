@@ -7,11 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sandbox.metafiles import make_metafile
 from sandbox.rtorrent import RtorrentSandbox, SandboxFactory
 
 from tests.support.polling import wait_for
@@ -303,3 +305,24 @@ def test_torque_rc_watchdog_starts_the_daemon_only_with_the_guard_file(
         rtorrent.rpc("pyrotorque.command.set", "", "pyrotorque")
         land.run("--stop")
         land.kill_leftover()
+
+
+def test_load_pending_loads_what_a_first_start_would_only_record(
+    land: Daemonland, rt: RtorrentSandbox, tmp_path: Path
+) -> None:
+    tree = tmp_path / "tree"
+    meta = make_metafile("pending-by-cli")
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "x.torrent").write_bytes(meta.data)
+    stamp = time.time() - 60  # there for a while (a scan leaves files of the last 5 s to their writer)
+    os.utime(tree / "sub" / "x.torrent", (stamp, stamp))
+    land.write(
+        schedule="second=*",
+        extra=f"job.treewatch.path = {tree}\njob.treewatch.loaded = move:{tmp_path / 'done'}\n",
+    )
+    ran = land.run("--load-pending", "treewatch")
+    assert ran.code == 0, ran.err
+    assert meta.info_hash in rt.item_hashes()
+    assert (tmp_path / "done" / "sub" / "x.torrent").read_bytes() == meta.data
+    not_a_watch = land.run("--load-pending", "connstats")
+    assert not_a_watch.code == 78 and "is not a tree watch" in not_a_watch.err

@@ -14,11 +14,13 @@ from sandbox.metafiles import make_metafile
 
 from pyrotorque.errors import TransportError
 from pyrotorque.jobs.base import JobContext
+from pyrotorque.jobs.treewatch.disposal import loaded_problem, parse_loaded
 from pyrotorque.jobs.treewatch.loader import LoadResult, MetafileLoader
 from pyrotorque.jobs.treewatch.plan import is_metafile_name, plan_load
 from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, Outcome
 from pyrotorque.jobs.treewatch.templates import LoadCommand
 from pyrotorque.jobs.treewatch.timing import TreeWatchTiming
+from pyrotorque.magnet import standin_bytes
 from pyrotorque.rtorrent.commands import path_is_loadable
 from pyrotorque.rtorrent.limits import LARGE_REQUEST_CAP, SMALL_REQUEST_CAP, request_cap
 from tests.support.clock import FakeClock
@@ -234,7 +236,9 @@ def test_mode_table(
         ("a.load", True),
         ("a.start", True),
         ("a.queue", True),
+        ("a.magnet", True),
         ("a.TORRENT", False),
+        (".magnet", False),
         ("a.torrent.part", False),
         (".torrent", False),
         ("notes.txt", False),
@@ -263,3 +267,42 @@ def test_request_caps() -> None:
 )
 def test_path_is_loadable(path: str, ok: bool) -> None:
     assert path_is_loadable(path) is ok
+
+
+def test_trackerless_magnet_not_shown_is_a_warning_naming_the_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeRtorrent()
+    fake.refuse_loads = True  # as rTorrent 0.9.8 with DHT off: answers 0, creates no item
+    setup = Setup(tmp_path, fake)
+    link = "magnet:?xt=urn:btih:" + "AB" * 20 + "&dn=No+Tracker"
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        candidate = setup.candidate("m.magnet", standin_bytes(link))
+        result = setup.load(candidate)
+    assert result.outcome is Outcome.NOT_LOADED
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert str(candidate.path) in record.getMessage()
+    assert "no tracker" in record.getMessage() and "AB" * 20 in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("text", "delete", "target"),
+    [
+        ("keep", False, None),
+        ("", False, None),
+        ("DELETE", True, None),
+        ("move:/srv/done/", False, "/srv/done"),
+        ("move: ~/done", False, os.path.expanduser("~/done")),
+    ],
+)
+def test_loaded_setting(text: str, delete: bool, target: str | None) -> None:
+    policy = parse_loaded(text)
+    assert (policy.delete, None if policy.target is None else str(policy.target)) == (delete, target)
+    assert loaded_problem(text) is None
+
+
+@pytest.mark.parametrize("text", ["move:", "move:done", "remove", "move"])
+def test_bad_loaded_settings(text: str) -> None:
+    problem = loaded_problem(text)
+    assert problem is not None and ("absolute" in problem or "keep, delete or move:DIR" in problem)

@@ -6,8 +6,8 @@ loaded, dry run, or rTorrent away); this job decides what follows (``outcomes``)
 outcome (``state_keeper``), keeps the file pending for a retry while rTorrent is away (``pending``),
 wakes the queue jobs for an item left to them, and announces the load in rTorrent's log. A scan runs at
 start and on every scheduled run, and catches what events missed (daemon down, network file
-systems, overflows). Nothing is ever deleted or renamed: a bad file is reported once and left alone
-until it changes.
+systems, overflows). A bad file is reported once and left alone until it changes; a loaded one stays
+too unless ``loaded`` says delete or move (``disposal``).
 
 What the job handled is saved per job in ``<config dir>/run/treewatch-<job>.state``, so a restart
 neither loads again a file whose item the user erased nor reports a bad file again; a file is
@@ -25,18 +25,22 @@ from pathlib import Path
 
 from pyrotorque.errors import ConfigError, TemplateError
 from pyrotorque.jobs.base import Job, JobContext
+from pyrotorque.jobs.treewatch.disposal import Disposal, LoadedPolicy, parse_loaded
 from pyrotorque.jobs.treewatch.loader import MetafileLoader
 from pyrotorque.jobs.treewatch.options import TreeWatchOptions, split_roots
 from pyrotorque.jobs.treewatch.outcomes import LoadOutcomes
 from pyrotorque.jobs.treewatch.pending import PendingFiles
 from pyrotorque.jobs.treewatch.plan import is_metafile_name
 from pyrotorque.jobs.treewatch.recent import RecentLoads
-from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, walk_metafiles
+from pyrotorque.jobs.treewatch.scanner import Candidate, FileStamp, Outcome, walk_metafiles
 from pyrotorque.jobs.treewatch.state import state_path
 from pyrotorque.jobs.treewatch.state_keeper import StateKeeper
 from pyrotorque.jobs.treewatch.templates import LoadCommand
 from pyrotorque.jobs.treewatch.timing import TreeWatchTiming
 from pyrotorque.jobs.treewatch.watcher import TreeWatcher
+
+#: Files in the tree whose item never came from them: ``--load-pending`` loads them.
+PENDING_OUTCOMES = (Outcome.PREEXISTING, Outcome.NOT_LOADED, Outcome.TOO_BIG)
 
 
 class TreeWatch(LoadOutcomes, Job):
@@ -53,6 +57,9 @@ class TreeWatch(LoadOutcomes, Job):
         if not self.roots:
             raise self._config_error("path", "must name the folder(s) to watch when the job is active")
         self.commands = [self._parse_command(name, text) for name, text in sorted(options.cmd.items())]
+        self.disposal = Disposal(
+            self._loaded_policy(options.loaded), context.client, self.log, dry_run=context.dry_run
+        )
         self._lock = threading.RLock()
         self._watcher: TreeWatcher | None = None
         self.state = StateKeeper(
@@ -62,6 +69,7 @@ class TreeWatch(LoadOutcomes, Job):
             clock=context.clock,
             log=self.log,
             dry_run=context.dry_run,
+            first_start_loads=options.first_start == "load",
             save_interval=self.timing.save_interval,
             save_retry=self.timing.save_retry,
         )
@@ -84,6 +92,14 @@ class TreeWatch(LoadOutcomes, Job):
         if setting is not None:
             return setting.error(message, full_key)
         return ConfigError(message, key=full_key)
+
+    def _loaded_policy(self, text: str) -> LoadedPolicy:
+        policy = parse_loaded(text)  # the option check has refused anything else
+        target = policy.target
+        if target is not None and any(target == root or root in target.parents for root in self.roots):
+            # A file moved into the tree would come back as a new (already loaded) file, moved again.
+            raise self._config_error("loaded", f"move:{target} is inside the watched tree")
+        return policy
 
     def _parse_command(self, name: str, text: str) -> LoadCommand:
         key = f"job.{self.context.name}.cmd.{name}"
@@ -131,6 +147,27 @@ class TreeWatch(LoadOutcomes, Job):
             self.stop()
             self.start()
         self._scan(self.roots, raise_errors=True)
+
+    def load_pending(self) -> None:
+        """``pyrotorque --load-pending JOB``: one scan that also loads what was recorded but not loaded.
+
+        That is every file recorded at a first start, or recorded as not loaded by rTorrent or too big
+        to send, and on a root's first start every file there. Files loaded before (whose item may have
+        been erased on purpose) and invalid files stay as they are until they change.
+        """
+        with self._lock:
+            self.state.load()
+            self.state.first_start_loads = True
+            again = self.state.seen.forget_outcomes(PENDING_OUTCOMES)
+            self.log.info(
+                "Loading what is pending below %s (%d file(s) recorded, not loaded)", self.path_text, again
+            )
+        self._scan(self.roots, raise_errors=True)
+
+    @property
+    def path_text(self) -> str:
+        """The roots, for log lines."""
+        return ", ".join(map(str, self.roots))
 
     # -- events from the watcher thread ---------------------------------------------------------------
 

@@ -168,6 +168,17 @@ class MetafileLoader:
         if self._wait_until_loaded(metafile.info_hash):
             self._log_loaded(metafile, path, plan)
             return Outcome.LOADED
+        if metafile.magnet is not None and not metafile.magnet.trackers:
+            self.log.warning(
+                "rTorrent %s did not load the magnet link in %r (#%s): it has no tracker (tr=), and"
+                " rTorrent 0.9.8 creates no item for such a link while DHT is off ('Could not find any"
+                " trackers' in its log); the file is left as it is (touch it, or use --load-pending,"
+                " to try again)",
+                info.client_version_text,
+                str(path),
+                metafile.info_hash,
+            )
+            return Outcome.NOT_LOADED
         self.log.error(
             "rTorrent did not load %r (#%s) from %r within %.0f s; see rTorrent's log",
             metafile.name,

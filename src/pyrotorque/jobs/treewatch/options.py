@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyrotorque.config.options import option
+from pyrotorque.jobs.treewatch.disposal import loaded_problem
 
 
 def split_roots(text: str) -> tuple[Path, ...]:
@@ -36,4 +37,8 @@ class TreeWatchOptions:
     queued: bool = option(False, help="leave starting to the queue job")
     quiet: bool = option(False, help="do not announce loads in rTorrent's log")
     trace_inotify: bool = option(False, help="log every inotify event at DEBUG level")
+    loaded: str = option("keep", check=loaded_problem, help="keep, delete or move:DIR a loaded metafile")
+    first_start: str = option(
+        "record", choices=("record", "load"), help="on a first start, record the files there or load them"
+    )
     cmd: dict[str, str] = field(default_factory=dict)  # extra load commands, applied sorted by NAME

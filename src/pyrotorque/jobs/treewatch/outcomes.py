@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pyrotorque.errors import RtorrentError
 from pyrotorque.jobs.base import KIND_QUEUE, JobContext
+from pyrotorque.jobs.treewatch.disposal import Disposal
 from pyrotorque.jobs.treewatch.loader import LoadBatch, LoadResult, MetafileLoader
 from pyrotorque.jobs.treewatch.options import TreeWatchOptions
 from pyrotorque.jobs.treewatch.pending import PendingFiles
@@ -31,6 +32,10 @@ class LoadOutcomes:
     pending: PendingFiles
     recent: RecentLoads
     loader: MetafileLoader
+    disposal: Disposal
+
+    #: Outcomes whose item is in rTorrent (or would be, in a dry run): the ``loaded`` setting applies.
+    _IN_RTORRENT = frozenset({Outcome.LOADED, Outcome.ALREADY_LOADED, Outcome.DRY_RUN})
 
     def _process(self, candidates: list[Candidate], *, raise_errors: bool = False) -> None:
         """Load each candidate unless unchanged since its last outcome; rTorrent away keeps it pending."""
@@ -48,7 +53,9 @@ class LoadOutcomes:
             self.pending.rtorrent_worked()
             return
         for left in todo:
-            if left.path not in self.pending and self.state.seen.settled(left.path, left.stamp) is None:
+            # A file concluded and deleted or moved already (``loaded``) is not pending: it is gone.
+            unsettled = self.state.seen.settled(left.path, left.stamp) is None and left.path.exists()
+            if left.path not in self.pending and unsettled:
                 self.pending.add(left)
         self.pending.rtorrent_failed(error)
         if raise_errors:
@@ -79,6 +86,10 @@ class LoadOutcomes:
             failures = self.context.client.stats.snapshot().failures
             self.recent.add(candidate.path, candidate.root, result.info_hash, failures)
             self._after_load(result.name, candidate.path, result.plan)
+        in_rtorrent = result.outcome in self._IN_RTORRENT and not self.disposal.policy.keeps
+        if in_rtorrent and self.disposal.dispose(candidate.path, candidate.root, result.info_hash):
+            # Gone from the tree: a file that appears at this path later is new, whatever its stamp.
+            self.state.seen.forget(candidate.path)
 
     def _check_recent_loads(self) -> None:
         """Load again what rTorrent lost after we loaded it (see ``recent``): only if a request failed."""

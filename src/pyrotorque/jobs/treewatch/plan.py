@@ -11,14 +11,15 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-#: File name endings the watch reacts to (case-sensitive, as in the original).
-METAFILE_SUFFIXES = (".torrent", ".load", ".start", ".queue")
+#: File name endings the watch reacts to (case-sensitive, as in the original); ``.magnet`` files hold a
+#: magnet link, bare or as a stand-in metafile.
+METAFILE_SUFFIXES = (".torrent", ".load", ".start", ".queue", ".magnet")
 
 PRIORITY_OFF = "d.priority.set=0"
 
 
 def is_metafile_name(name: str) -> bool:
-    """True for the file names the watch loads (``*.torrent``, ``*.load``, ``*.start``, ``*.queue``)."""
+    """True for the file names the watch loads (``*.torrent``, ``*.load``, ``*.start``, ``*.queue``, …)."""
     return name.endswith(METAFILE_SUFFIXES) and name not in METAFILE_SUFFIXES
 
 

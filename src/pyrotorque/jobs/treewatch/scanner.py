@@ -89,6 +89,16 @@ class SeenFiles:
         if self._seen.pop(path, None) is not None:
             self.changes += 1
 
+    def forget_outcomes(self, outcomes: Iterable[Outcome]) -> int:
+        """Forget every file recorded with one of ``outcomes`` (it becomes new); returns how many."""
+        wanted = set(outcomes)
+        gone = [path for path, seen in self._seen.items() if seen.outcome in wanted]
+        for path in gone:
+            del self._seen[path]
+        if gone:
+            self.changes += 1
+        return len(gone)
+
     def keep_only(self, present: Iterable[Path], below: Iterable[Path] | None = None) -> int:
         """Forget files that no longer exist (only those below ``below``, if given); returns how many."""
         keep = set(present)

@@ -31,6 +31,7 @@ class StateKeeper:
         clock: Clock,
         log: logging.Logger,
         dry_run: bool = False,
+        first_start_loads: bool = False,
         save_interval: float = DEFAULT_TIMING.save_interval,
         save_retry: float = DEFAULT_TIMING.save_retry,
     ) -> None:
@@ -40,6 +41,8 @@ class StateKeeper:
         self.clock = clock
         self.log = log
         self.dry_run = dry_run
+        #: ``first_start = load``: a root's first scan records nothing, so its files are loaded as new.
+        self.first_start_loads = first_start_loads
         self.save_interval = save_interval
         self.save_retry = save_retry
         self.seen = SeenFiles()
@@ -125,10 +128,13 @@ class StateKeeper:
             self.seen.keep_only((candidate.path for candidate in found), below=(root,))
 
     def _record_preexisting(self, root: Path, found: list[Candidate], *, clean: bool) -> None:
-        """First scan of a root: record what is there already, without loading; later files are new."""
+        """First scan of a root: record what is there already, without loading; later files are new.
+
+        With ``first_start = load`` nothing is recorded: the files are new, and loaded unless loaded.
+        """
         first_start_ns = self.mark_start()
         recorded = 0
-        for candidate in found:
+        for candidate in () if self.first_start_loads else found:
             if self.seen.settled(candidate.path, candidate.stamp) is not None:
                 continue
             if candidate.stamp.mtime_ns < first_start_ns:
@@ -137,11 +143,21 @@ class StateKeeper:
         if clean:  # a root that could not be listed completely gets its first scan again next time
             self._known_roots.add(root)
             self._root_changes += 1
+        if self.first_start_loads:
+            self.log.info(
+                "first start of tree watch %r: %d metafile(s) already there are loaded unless rTorrent"
+                " has them (first_start = load; below %s)",
+                self.job_name,
+                len(found),
+                root,
+            )
+            return
         self.log.info(
             "first start of tree watch %r: %d existing metafile(s) recorded, not loaded;"
-            " touch a file to load it (below %s)",
+            " touch a file to load it, or run pyrotorque --load-pending %s (below %s)",
             self.job_name,
             recorded,
+            self.job_name,
             root,
         )
 
