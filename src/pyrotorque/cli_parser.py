@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_configuration_options(parser.add_argument_group("configuration"))
     _add_process_options(parser.add_argument_group("process control"))
     _add_tool_options(parser.add_argument_group("tools"))
+    _add_migration_options(parser.add_argument_group("migration"))
     return parser
 
 
@@ -70,6 +71,15 @@ def _add_tool_options(tools: argparse._ArgumentGroup) -> None:
     tools.add_argument("--match", metavar="COND", help="print 'HASH NAME' of the items matching COND")
     tools.add_argument("--view", default="main", help="view for --match (default: main)")
     tools.add_argument("--sort", default="", metavar="FIELDS", help="sort fields for --match")
+
+
+def _add_migration_options(migration: argparse._ArgumentGroup) -> None:
+    migration.add_argument(
+        "--import-pyrosimple",
+        type=Path,
+        metavar="PATH",
+        help="print a pyrosimple config.toml's [TORQUE] jobs as our torque.ini (docs/migration.md)",
+    )
 
 
 #: Options that each ask for something else than a start; at most one may be given.
