@@ -280,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {python}")
         return EXIT_OK
     exclusive = check_combinations(parser, args)
+    if args.import_pyrosimple is not None:
+        return _import_pyrosimple(parser, args, exclusive)
     _restrict_umask()
     settings = _settings(args)
     starting = not exclusive or args.restart
@@ -293,6 +295,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         _tell(f"cannot open the log file {settings.log_path}: {exc.strerror}")
         return EXIT_IOERR
     return _run_mapping_errors(args)
+
+
+def _import_pyrosimple(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, exclusive: list[str]
+) -> int:
+    """The converted file on stdout, a line on stderr per setting without an equivalent (exit 0)."""
+    if exclusive:
+        parser.error("--import-pyrosimple cannot be combined with --" + exclusive[0].replace("_", "-"))
+    from pyrotorque.pyrosimple_import import convert_file  # only this command needs it
+
+    try:
+        conversion = convert_file(args.import_pyrosimple)
+    except ConfigError as exc:
+        return _fail(args, EXIT_CONFIG, f"configuration error: {exc}")
+    sys.stdout.write(conversion.text)
+    for warning in conversion.warnings:
+        _tell(f"import: {warning}")
+    return EXIT_OK
 
 
 def _restrict_umask() -> None:

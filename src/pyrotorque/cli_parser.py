@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_configuration_options(parser.add_argument_group("configuration"))
     _add_process_options(parser.add_argument_group("process control"))
     _add_tool_options(parser.add_argument_group("tools"))
+    _add_migration_options(parser.add_argument_group("migration"))
     return parser
 
 
@@ -85,6 +86,15 @@ def _add_tool_options(tools: argparse._ArgumentGroup) -> None:
         "--hash-password",
         action="store_true",
         help="read a password (prompt, or first line of stdin) and print its hash for auth_password_hash",
+    )
+
+
+def _add_migration_options(migration: argparse._ArgumentGroup) -> None:
+    migration.add_argument(
+        "--import-pyrosimple",
+        type=Path,
+        metavar="PATH",
+        help="print a pyrosimple config.toml's [TORQUE] jobs as our torque.ini (docs/migration.md)",
     )
 
 

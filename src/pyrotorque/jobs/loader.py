@@ -23,7 +23,8 @@ _EXPORTER = "pyrotorque.jobs.exporter:RtorrentExporter"
 _ACTION = "pyrotorque.jobs.rules:Action"
 _COMMAND = "pyrotorque.jobs.rules.command_job:Command"
 
-#: Built-in handler names, including the ones a pyrocore ``torque.ini`` uses, mapped to our classes.
+#: Built-in handler names, including pyrocore's and pyrosimple's, mapped to our classes (pyrosimple's
+#: queue and tree watch to adapters that also accept its key names).
 BUILTIN_HANDLERS: Mapping[str, str] = {
     "EngineStats": _ENGINE_STATS,
     "QueueManager": _QUEUE,
@@ -39,6 +40,10 @@ BUILTIN_HANDLERS: Mapping[str, str] = {
     "pyrocore.torrent.watch:TreeWatch": _TREEWATCH,
     "pyrocore.daemon.exporter:RtorrentExporter": _EXPORTER,
     "pyrosimple.job.action:Command": _COMMAND,
+    "pyrosimple.job.queue:QueueManager": "pyrotorque.jobs.pyrosimple_queue:PyrosimpleQueueManager",
+    "pyrosimple.job.watch:TreeWatch": "pyrotorque.jobs.treewatch.pyrosimple_watch:PyrosimpleTreeWatch",
+    "pyrosimple.job.metrics:EngineStats": _ENGINE_STATS,
+    "pyrosimple.job.metrics:RtorrentExporter": _EXPORTER,
 }
 
 
