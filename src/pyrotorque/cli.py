@@ -238,6 +238,8 @@ def _start(args: argparse.Namespace, settings: daemon.Settings) -> int:
 def _started(result: StartResult) -> int:
     """The exit code of a start, in the process that served the jobs or in the launcher."""
     outcome = result.outcome
+    if outcome is StartOutcome.DAEMON_READY and result.message:
+        _tell(f"started, without: {result.message}")  # the others run; the daemon logged it too
     if outcome in (StartOutcome.STOPPED, StartOutcome.DAEMON_READY):
         return EXIT_OK
     if outcome is StartOutcome.DAEMON_FAILED:

@@ -321,12 +321,15 @@ def test_exit_69_when_rtorrent_cannot_be_reached(land: Daemonland, tmp_path: Pat
         assert result.err.startswith("pyrotorque: rTorrent:") and str(tmp_path) in result.err
 
 
-def test_exit_70_when_a_job_cannot_start_in_the_daemon_or_a_tick_has_a_bug(land: Daemonland) -> None:
+def test_exit_70_when_no_job_can_start_in_the_daemon_or_a_tick_has_a_bug(land: Daemonland) -> None:
     configure(land, user_job("server", "CannotStart", "hour=*"))
     land.guard.touch()
     started = land.run()
     assert started.code == 70
-    assert started.err.strip() == "pyrotorque: starting the jobs failed: port 1 is in use"
+    assert (
+        started.err.strip()
+        == "pyrotorque: starting the jobs failed: job server cannot start: port 1 is in use"
+    )
     wait_for(lambda: not land.pid_file.exists(), "the failed daemon to remove its pid file")
     assert land.run("--status").code == 3
 
@@ -334,6 +337,22 @@ def test_exit_70_when_a_job_cannot_start_in_the_daemon_or_a_tick_has_a_bug(land:
     crashed = land.run("--run-once", "buggy")
     assert crashed.code == 70
     assert "pyrotorque: unexpected ZeroDivisionError: bug in the tick" in crashed.err
+
+
+def test_a_job_that_cannot_start_is_left_out_and_the_others_run(land: Daemonland, journal: Path) -> None:
+    configure(
+        land,
+        user_job("server", "CannotStart", "hour=*"),
+        user_job("worker", "Sleepy", "second=*", journal=journal),
+    )
+    land.guard.touch()
+    started = land.run()
+    assert started.code == 0, started.err
+    assert started.err.strip() == "pyrotorque: started, without: job server cannot start: port 1 is in use"
+    wait_for(lambda: "tick end worker" in lines_of(journal), "a tick of the job that could start")
+    assert "ERROR    Job server cannot start, left out: port 1 is in use" in land.log_text()
+    status = land.run("--status").out
+    assert "worker " in status and "server " not in status
 
 
 def test_exit_74_when_the_pid_file_or_the_log_file_cannot_be_created(

@@ -73,7 +73,9 @@ def test_serve_reports_jobs_that_fail_to_start(tmp_path: Path) -> None:
     pid_file = PidFile(tmp_path / "run" / "pyrotorque.pid")
     pid_file.acquire()
     daemon = Daemon(Settings(config_dir=tmp_path, foreground=True, environ={}), plan, pid_file)
-    assert daemon.serve(ready=None) == StartResult(StartOutcome.JOBS_FAILED, message="port 9 in use")
+    assert daemon.serve(ready=None) == StartResult(
+        StartOutcome.JOBS_FAILED, message="job failing cannot start: port 9 in use"
+    )
     assert not pid_file.path.exists()
 
 

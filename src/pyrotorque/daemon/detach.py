@@ -50,7 +50,8 @@ def launch_result(report: str) -> StartResult:
     """The launcher's view of what the daemon wrote to the pipe ("" when it wrote nothing)."""
     word, _, rest = report.partition(" ")
     if word == _READY:
-        return StartResult(StartOutcome.DAEMON_READY, pid=int(rest) if rest.isdigit() else 0)
+        pid, _, warning = rest.partition(" ")
+        return StartResult(StartOutcome.DAEMON_READY, message=warning, pid=int(pid) if pid.isdigit() else 0)
     if not report:
         return StartResult(StartOutcome.DAEMON_LOST)
     return StartResult(StartOutcome.DAEMON_FAILED, message=rest if word == _FAILED else report)
@@ -87,9 +88,9 @@ class ReadyPipe:
     def __init__(self, fd: int) -> None:
         self._fd: int | None = fd
 
-    def ready(self) -> None:
-        """Tell the launcher that the jobs run."""
-        self._report(f"{_READY} {os.getpid()}")
+    def ready(self, warning: str = "") -> None:
+        """Tell the launcher that the jobs run; ``warning`` lists the jobs left out (they could not start)."""
+        self._report(f"{_READY} {os.getpid()} {warning}".rstrip())
 
     def failed(self, message: str) -> None:
         """Tell the launcher why the jobs could not start."""

@@ -26,7 +26,7 @@ class StartResult:
     """A ``StartOutcome`` and what goes with it."""
 
     outcome: StartOutcome
-    #: JOBS_FAILED and DAEMON_FAILED: why the jobs could not start.
+    #: JOBS_FAILED and DAEMON_FAILED: why the jobs could not start; DAEMON_READY: the jobs left out.
     message: str = ""
     #: DAEMON_READY: the detached daemon's process id.
     pid: int = 0

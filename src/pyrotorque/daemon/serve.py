@@ -109,16 +109,23 @@ class Daemon(Stopping):
             self._say_stopped()
 
     def _first_start(self, ready: ReadyPipe | None) -> StartResult | None:
-        """Start the plan's jobs and tell the parent; JOBS_FAILED with the reason when one cannot start."""
+        """Start the plan's jobs and tell the parent. A job that cannot start (a port in use) is logged
+        with its name and left out, and the others run; JOBS_FAILED when none of them could start."""
         self.board = StatusBoard(
             status_path(self.settings.pid_path),
             DaemonStatus(os.getpid(), time.time(), self.plan.shown_url, __version__),
             clock=time.time,
         )
         try:
-            self._start_jobs(self.plan)
+            left_out = self._start_jobs(self.plan, leave_out_failed=True, again="")
+            if left_out and len(left_out) == len(self.plan.jobs):
+                raise _NoJobStarted("; ".join(left_out))
         except Exception as exc:
-            log.error("Starting the jobs failed: %s", exc, exc_info=not isinstance(exc, ConfigError))
+            log.error(
+                "Starting the jobs failed: %s",
+                exc,
+                exc_info=not isinstance(exc, (ConfigError, _NoJobStarted)),
+            )
             if ready:
                 ready.failed(str(exc))
             return StartResult(StartOutcome.JOBS_FAILED, message=str(exc))
@@ -129,7 +136,7 @@ class Daemon(Stopping):
             self.plan.shown_url,
         )
         if ready:
-            ready.ready()
+            ready.ready(warning="; ".join(left_out))
         return None
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
@@ -205,9 +212,11 @@ class Daemon(Stopping):
         self.plan = dataclasses.replace(old_plan, jobs=jobs)
         self._start_jobs(self.plan, leave_out_failed=True)
 
-    def _start_jobs(self, plan: Plan, *, leave_out_failed: bool = False) -> None:
+    def _start_jobs(self, plan: Plan, *, leave_out_failed: bool = False, again: str = " again") -> list[str]:
         """Start the plan's jobs and their scheduler; a job that fails to start raises, or is logged and
-        left out with ``leave_out_failed`` (going back after a failed reload must not end the daemon)."""
+        left out with ``leave_out_failed`` (the first start, and going back after a failed reload: one
+        job must not end the daemon). Returns what was left out, as "job NAME cannot start: REASON"."""
+        left_out: list[str] = []
         # The worker threads, misfire grace, coalescing and max_instances come from apscheduler.* keys;
         # the package default is one worker, so ticks run one after the other as in the original.
         scheduler = BackgroundScheduler(**plan.scheduler_options())
@@ -217,7 +226,14 @@ class Daemon(Stopping):
             except Exception as exc:
                 if not leave_out_failed:
                     raise
-                log.error("Job %s cannot start again, left out: %s", planned.name, exc, exc_info=True)
+                log.error(
+                    "Job %s cannot start%s, left out: %s",
+                    planned.name,
+                    again,
+                    exc,
+                    exc_info=not isinstance(exc, ConfigError),
+                )
+                left_out.append(f"job {planned.name} cannot start: {exc}")
                 continue
             self._started.append(planned)
             runner = TickRunner(
@@ -237,6 +253,11 @@ class Daemon(Stopping):
             log.info(
                 "Job %s scheduled: %s (next run at %s)", job.id, _schedule_of(plan, job.id), job.next_run_time
             )
+        return left_out
+
+
+class _NoJobStarted(Exception):
+    """Every job of the first start failed in ``start()`` (each one logged); the text lists them."""
 
 
 def _next_runs(jobs: list[PlannedJob]) -> Callable[[str], datetime | None]:

@@ -41,8 +41,6 @@ class _NoObserver:
         pass
 
 
-
-
 class TickRunner:
     """Calls one job's tick and applies the error policy; one instance per job."""
 
