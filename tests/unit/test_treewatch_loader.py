@@ -53,10 +53,10 @@ class Setup:
             log=logging.getLogger(LOGGER),
             clock=self.clock,
         )
-        commands = [
-            LoadCommand.parse(f"job.treewatch.cmd.{name}", text, config_dir=tmp_path)
+        commands = {
+            name: LoadCommand.parse(f"job.treewatch.cmd.{name}", text, config_dir=tmp_path)
             for name, text in sorted((cmd or {}).items())
-        ]
+        }
         self.loader = MetafileLoader(
             context,
             roots=(self.root,),

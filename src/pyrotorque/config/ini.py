@@ -122,9 +122,15 @@ class _Parser:
         }
 
 
-def parse_ini(text: str, path: str) -> Sections:
-    """Parse INI text into raw (not yet interpolated) settings; section names are lower-cased."""
+def parse_ini(text: str, path: str, *, default_section: str | None = None) -> Sections:
+    """Parse INI text into raw (not yet interpolated) settings; section names are lower-cased.
+
+    With ``default_section``, keys before the first header belong to that section (files such as a
+    tree watch's ``watch.ini`` need no header); without it, such a key is an error.
+    """
     parser = _Parser(path)
+    if default_section is not None:
+        parser.current = parser.sections.setdefault(default_section.lower(), {})
     parser.feed(text)
     return parser.result()
 

@@ -56,7 +56,7 @@ class TreeWatch(LoadOutcomes, Job):
         self.roots = split_roots(options.path)
         if not self.roots:
             raise self._config_error("path", "must name the folder(s) to watch when the job is active")
-        self.commands = [self._parse_command(name, text) for name, text in sorted(options.cmd.items())]
+        self.commands = {name: self._parse_command(name, text) for name, text in sorted(options.cmd.items())}
         self.disposal = Disposal(
             self._loaded_policy(options.loaded), context.client, self.log, dry_run=context.dry_run
         )

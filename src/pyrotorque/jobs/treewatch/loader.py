@@ -4,8 +4,10 @@
 loaded already, renders the ``cmd.*`` templates (``templates``), adds the tie command and the load
 mode's commands (``plan``), sends the metafile's bytes with ``load.raw*`` (or, when the client
 refuses the request as too big for the connected rTorrent, loads it by path), and waits until
-rTorrent shows the item. It logs what it did and returns a ``LoadResult``; what follows (recording
-it, keeping a file pending, waking the queue, announcing the load) is the job's decision.
+rTorrent shows the item. ``load_mode``, ``queued`` and the commands are the job's, with the
+``watch.ini`` files on the way from the file's root applied (``folder_settings``). It logs what it
+did and returns a ``LoadResult``; what follows (recording it, keeping a file pending, waking the
+queue, announcing the load) is the job's decision.
 
 A ``LoadBatch`` loads several candidates in a row; with ``shared``, one ``d.multicall2`` of
 ``d.hash`` answers "is it loaded already?" for all of them, instead of one ``d.hash`` per file.
@@ -15,12 +17,13 @@ An ``RtorrentError`` anywhere on the way is the result "rTorrent away" (``LoadRe
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyrotorque.errors import HashNotFound, MetafileError, RequestTooLarge, RtorrentError, TemplateError
 from pyrotorque.jobs.base import JobContext
+from pyrotorque.jobs.treewatch.folder_settings import FolderSettings
 from pyrotorque.jobs.treewatch.plan import (
     LoadPlan,
     path_load_call,
@@ -57,7 +60,7 @@ class MetafileLoader:
         context: JobContext,
         *,
         roots: tuple[Path, ...],
-        commands: Sequence[LoadCommand],
+        commands: Mapping[str, LoadCommand],
         load_mode: str,
         queued: bool,
         timing: TreeWatchTiming,
@@ -66,10 +69,15 @@ class MetafileLoader:
         self.client = context.client
         self.log = context.log
         self.roots = roots
-        self.commands = list(commands)
-        self.load_mode = load_mode
-        self.queued = queued
         self.timing = timing
+        #: The job's load_mode, queued and cmd.* (by NAME), with each folder's watch.ini applied.
+        self.folders = FolderSettings(
+            load_mode=load_mode,
+            queued=queued,
+            commands=commands,
+            log=context.log,
+            config_dir=context.config.config_dir,
+        )
 
     def batch(self, *, shared: bool) -> LoadBatch:
         """A run of loads; ``shared`` fetches the loaded set once for all of them."""
@@ -104,8 +112,9 @@ class MetafileLoader:
                 level, "Already loaded: %r (#%s) from %r", metafile.name, metafile.info_hash, str(path)
             )
             return LoadResult(Outcome.ALREADY_LOADED, metafile.info_hash, metafile.name)
-        plan = plan_load(self.load_mode, self.queued, path_flags(path, candidate.root))
-        rendered = self._render_commands(metafile, candidate)
+        settings = self.folders.for_file(path, candidate.root)
+        plan = plan_load(settings.load_mode, settings.queued, path_flags(path, candidate.root))
+        rendered = self._render_commands(metafile, candidate, settings.commands)
         if self.context.dry_run:
             self.log.info("WOULD load %r from %r %s", metafile.name, str(path), plan.state)
             self.log.debug("WOULD send commands %r", rendered)
@@ -122,15 +131,17 @@ class MetafileLoader:
             return False
         return True
 
-    def _render_commands(self, metafile: Metafile, candidate: Candidate) -> list[str]:
+    def _render_commands(
+        self, metafile: Metafile, candidate: Candidate, commands: tuple[LoadCommand, ...]
+    ) -> list[str]:
         """The ``cmd.*`` commands for this file, sorted by name; a failing one is skipped with an ERROR."""
-        if not self.commands:
+        if not commands:
             return []
         namespace = template_namespace(
             metafile, candidate.path, candidate.root, self.roots, self.context.settings.announce_aliases
         )
         rendered = []
-        for command in self.commands:
+        for command in commands:
             try:
                 text = command.render(namespace)
             except TemplateError as exc:
