@@ -109,11 +109,11 @@ class _Reader:
             if self.target_key is not None:
                 raise setting.error(f"sets the target already set by {self.target_key!r}", key)
             self.target_key = key
-        full = f"{self.path} cmd.{name}"
+        full = f"cmd.{name} of {self.path}"  # names the file when a render fails later
         try:
             self.commands[name] = self._parse(key, full, setting.value)
         except TemplateError as exc:
-            raise setting.error(str(exc), key) from None
+            raise setting.error(str(exc).removeprefix(f"{full}: "), key) from None
 
     def _parse(self, key: str, full: str, text: str) -> LoadCommand | None:
         if not text.strip():
@@ -195,7 +195,7 @@ class FolderSettings:
             layer = _Reader(path, self.config_dir).read(text)
         except ConfigError as exc:
             self.log.error(
-                "Ignoring a bad %s: %s; its folder uses the settings above it until the file changes",
+                "Ignoring a bad %s (its folder uses the settings above it until the file changes): %s",
                 WATCH_INI,
                 exc,
             )
