@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shlex
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pyrotorque
-from pyrotorque import daemon, logsetup
+from pyrotorque import cli_tools, daemon, logsetup
+from pyrotorque.cli_output import fail, say, tell
 from pyrotorque.cli_parser import build_parser, check_combinations
 from pyrotorque.daemon import StartOutcome, StartResult
 from pyrotorque.daemon.status_board import read_status, status_path
@@ -22,13 +22,11 @@ from pyrotorque.errors import ConditionError, ConfigError, DaemonError, GuardFil
 from pyrotorque.exitcodes import (
     EXIT_CONFIG,
     EXIT_IOERR,
-    EXIT_NO_MATCH,
     EXIT_NOT_RUNNING,
     EXIT_OK,
     EXIT_SOFTWARE,
     EXIT_TEMPFAIL,
     EXIT_UNAVAILABLE,
-    EXIT_USAGE,
 )
 from pyrotorque.pidfile import AlreadyRunning
 
@@ -59,138 +57,32 @@ def _log_level(args: argparse.Namespace) -> int:
     return logging.WARNING if args.quiet else logging.INFO
 
 
-def _say(text: str) -> None:
-    """A result line on stdout."""
-    print(text, flush=True)
-
-
-def _tell(message: str) -> None:
-    """One line on stderr."""
-    sys.stderr.write(f"pyrotorque: {message}\n")
-
-
-def _fail(args: argparse.Namespace, code: int, message: str) -> int:
-    """One line on stderr (and in the log file in cron mode); returns ``code``."""
-    _tell(message)
-    if args.cron:
-        log.error("%s", message)
-    return code
-
-
 def _status(settings: daemon.Settings) -> int:
     found = daemon.status(settings)
     if found.running:
-        _say(f"pyrotorque is running as process #{found.pid}")
+        say(f"pyrotorque is running as process #{found.pid}")
         published = read_status(status_path(settings.pid_path), found.pid)
         if published is None:
-            _say("(it has not published its job status yet)")
+            say("(it has not published its job status yet)")
         else:
             for line in status_lines(published, time.time()):
-                _say(line)
+                say(line)
         return EXIT_OK
     stale = f" (stale pid file of process #{found.pid})" if found.exists else ""
-    _say(f"pyrotorque is not running{stale}")
+    say(f"pyrotorque is not running{stale}")
     return EXIT_NOT_RUNNING
 
 
 def _stop(args: argparse.Namespace, settings: daemon.Settings) -> int:
     result = daemon.stop(settings)
     if not result.stopped:
-        return _fail(
+        return fail(
             args, EXIT_TEMPFAIL, f"process #{result.pid} did not stop within {daemon.STOP_TIMEOUT:.0f} s"
         )
     if result.was_running:
-        _say(f"pyrotorque process #{result.pid} stopped")
+        say(f"pyrotorque process #{result.pid} stopped")
     else:
-        _say("pyrotorque was not running")
-    return EXIT_OK
-
-
-def _check(settings: daemon.Settings) -> int:
-    """Validate, list the jobs, then connect: the jobs are listed even while rTorrent is down.
-
-    A connection problem comes last, as the RtorrentError the caller maps to exit 69.
-    """
-    from datetime import datetime  # imports are the cost of the control commands: only where needed
-
-    plan = daemon.build_plan(settings)
-    _say(f"configuration OK: {', '.join(plan.config.files)}")
-    now = datetime.now().astimezone()
-    for planned in plan.jobs:
-        next_run = planned.trigger.get_next_fire_time(None, now)
-        _say(f"job {planned.name}: {planned.handler}, schedule {planned.schedule!r}, next run at {next_run}")
-    if not plan.jobs:
-        _say("no active jobs")
-    info = plan.client.server_info()
-    version = info.client_version_text or ".".join(map(str, info.client_version))
-    _say(
-        f"rTorrent {version} (libtorrent {info.library_version}) at {plan.shown_url}, "
-        f"{info.protocol}, {len(info.methods)} methods"
-    )
-    return EXIT_OK
-
-
-def _run_once(settings: daemon.Settings, job_name: str) -> int:
-    plan = daemon.build_plan(settings, only_job=job_name)
-    (planned,) = plan.jobs
-    planned.job.start()
-    try:
-        planned.job.run()
-    finally:
-        planned.job.stop()
-    return EXIT_OK
-
-
-def _load_pending(settings: daemon.Settings, job_name: str) -> int:
-    plan = daemon.build_plan(settings, only_job=job_name)
-    (planned,) = plan.jobs
-    load_pending = getattr(planned.job, "load_pending", None)
-    if load_pending is None:
-        raise ConfigError(f"--load-pending: job {job_name!r} ({planned.handler}) is not a tree watch")
-    try:
-        load_pending()
-    finally:
-        planned.job.stop()
-    return EXIT_OK
-
-
-def _match(args: argparse.Namespace, settings: daemon.Settings) -> int:
-    from pyrotorque.conditions import match_items  # only this command needs the condition language
-
-    connection = daemon.load_and_connect(settings)
-    aliases = connection.settings.announce_aliases
-    try:
-        items = match_items(connection.client, args.match, view=args.view, sort=args.sort, aliases=aliases)
-    except ConditionError as exc:
-        return _fail(args, EXIT_USAGE, f"bad condition: {exc}")
-    for item in items:
-        _say(f"{item.hash} {item.name}")
-    return EXIT_OK if items else EXIT_NO_MATCH
-
-
-def _lay_out(args: argparse.Namespace, settings: daemon.Settings) -> int:
-    """``--create-config`` and ``--show-includes`` (pyrotorque.layout)."""
-    from pyrotorque import layout  # only these two commands need it
-
-    if args.show_includes:
-        for path in layout.shipped_includes():
-            _say(str(path))
-        return EXIT_OK
-    config_dir, command = settings.resolved_config_dir, layout.command_path()
-    try:
-        written = layout.create_config(config_dir, command)
-    except OSError as exc:
-        return _fail(args, EXIT_IOERR, f"cannot create {exc.filename}: {exc.strerror or exc}")
-    for item in written:
-        _say(f"{item.change.value:9} {item.path}{'/' if item.path.is_dir() else ''}")
-    _say("\nAdd these lines to your rtorrent.rc, then restart rTorrent:\n")
-    for line in layout.rc_lines(layout.include_copies(config_dir), command, config_dir):
-        _say(line)
-    guard = config_dir / daemon.GUARD_FILE_NAME
-    unit = config_dir / (layout.UNIT_NAME + layout.DEFAULT_SUFFIX)
-    _say(f"\nThen `touch {shlex.quote(str(guard))}` to let rTorrent's watchdog start pyrotorque,")
-    _say(f"or run it under systemd without the watchdog: {unit} is a user unit")
-    _say('(docs/cli.md, "Under a service manager").')
+        say("pyrotorque was not running")
     return EXIT_OK
 
 
@@ -204,24 +96,6 @@ def _cron_finds_it_running(settings: daemon.Settings) -> bool:
     if found.running:
         log.debug("pyrotorque is already running as process #%d, not starting", found.pid)
     return found.running
-
-
-def _hash_password(args: argparse.Namespace) -> int:
-    """Print the exporter's ``auth_password_hash`` of a password typed twice, or of stdin's first line."""
-    import getpass
-
-    from pyrotorque.jobs.exporter.auth import make_hash  # only this command needs it
-
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            return _fail(args, EXIT_USAGE, "the passwords differ")
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    if not password:
-        return _fail(args, EXIT_USAGE, "an empty password")
-    _say(make_hash(password))
-    return EXIT_OK
 
 
 def _start(args: argparse.Namespace, settings: daemon.Settings) -> int:
@@ -239,13 +113,13 @@ def _started(result: StartResult) -> int:
     """The exit code of a start, in the process that served the jobs or in the launcher."""
     outcome = result.outcome
     if outcome is StartOutcome.DAEMON_READY and result.message:
-        _tell(f"started, without: {result.message}")  # the others run; the daemon logged it too
+        tell(f"started, without: {result.message}")  # the others run; the daemon logged it too
     if outcome in (StartOutcome.STOPPED, StartOutcome.DAEMON_READY):
         return EXIT_OK
     if outcome is StartOutcome.DAEMON_FAILED:
-        _tell(f"starting the jobs failed: {result.message}")  # the daemon logged it; say it here too
+        tell(f"starting the jobs failed: {result.message}")  # the daemon logged it; say it here too
     elif outcome is StartOutcome.DAEMON_LOST:
-        _tell("the daemon died while starting, see its log")
+        tell("the daemon died while starting, see its log")
     # JOBS_FAILED: this process logged why (to the terminal in the foreground, else to its log).
     return EXIT_SOFTWARE
 
@@ -253,22 +127,22 @@ def _started(result: StartResult) -> int:
 def run(args: argparse.Namespace) -> int:
     """Do what the parsed arguments ask; returns the exit code."""
     if args.hash_password:
-        return _hash_password(args)
+        return cli_tools.hash_password(args)
     settings = _settings(args)
     if args.create_config or args.show_includes:
-        return _lay_out(args, settings)
+        return cli_tools.lay_out(args, settings)
     if args.status:
         return _status(settings)
     if args.stop:
         return _stop(args, settings)
     if args.check:
-        return _check(settings)
+        return cli_tools.check(settings)
     if args.run_once:
-        return _run_once(settings, args.run_once)
+        return cli_tools.run_once(settings, args.run_once)
     if args.load_pending:
-        return _load_pending(settings, args.load_pending)
+        return cli_tools.load_pending(settings, args.load_pending)
     if args.match is not None:
-        return _match(args, settings)
+        return cli_tools.match(args, settings)
     return _start(args, settings)
 
 
@@ -279,11 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.version:
         where = Path(pyrotorque.__file__).parent
         python = ".".join(map(str, sys.version_info[:3]))
-        _say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {python}")
+        say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {python}")
         return EXIT_OK
     exclusive = check_combinations(parser, args)
     if args.import_pyrosimple is not None:
-        return _import_pyrosimple(parser, args, exclusive)
+        return cli_tools.import_pyrosimple(parser, args, exclusive)
     _restrict_umask()
     settings = _settings(args)
     starting = not exclusive or args.restart
@@ -294,27 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except OSError as exc:
         # Not _fail: with no log there is nowhere to log it, and logging's fallback would repeat it.
-        _tell(f"cannot open the log file {settings.log_path}: {exc.strerror}")
+        tell(f"cannot open the log file {settings.log_path}: {exc.strerror}")
         return EXIT_IOERR
     return _run_mapping_errors(args)
-
-
-def _import_pyrosimple(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, exclusive: list[str]
-) -> int:
-    """The converted file on stdout, a line on stderr per setting without an equivalent (exit 0)."""
-    if exclusive:
-        parser.error("--import-pyrosimple cannot be combined with --" + exclusive[0].replace("_", "-"))
-    from pyrotorque.pyrosimple_import import convert_file  # only this command needs it
-
-    try:
-        conversion = convert_file(args.import_pyrosimple)
-    except ConfigError as exc:
-        return _fail(args, EXIT_CONFIG, f"configuration error: {exc}")
-    sys.stdout.write(conversion.text)
-    for warning in conversion.warnings:
-        _tell(f"import: {warning}")
-    return EXIT_OK
 
 
 def _restrict_umask() -> None:
@@ -335,24 +191,24 @@ def _run_mapping_errors(args: argparse.Namespace) -> int:
         if args.cron:  # the watchdog calls us every few minutes: a running daemon is the normal case
             log.debug("%s", exc)
             return EXIT_OK
-        return _fail(args, EXIT_TEMPFAIL, str(exc))
+        return fail(args, EXIT_TEMPFAIL, str(exc))
     except GuardFileMissing as exc:
-        return _fail(args, EXIT_TEMPFAIL, str(exc))
+        return fail(args, EXIT_TEMPFAIL, str(exc))
     except ConfigError as exc:
-        return _fail(args, EXIT_CONFIG, f"configuration error: {exc}")
+        return fail(args, EXIT_CONFIG, f"configuration error: {exc}")
     except ConditionError as exc:
-        return _fail(args, EXIT_CONFIG, f"bad condition: {exc}")
+        return fail(args, EXIT_CONFIG, f"bad condition: {exc}")
     except RtorrentError as exc:
         if args.debug:
             log.exception("rTorrent error")
-        return _fail(args, EXIT_UNAVAILABLE, f"rTorrent: {exc}")
+        return fail(args, EXIT_UNAVAILABLE, f"rTorrent: {exc}")
     except DaemonError as exc:
-        return _fail(args, EXIT_IOERR, str(exc))
+        return fail(args, EXIT_IOERR, str(exc))
     except KeyboardInterrupt:
-        return _fail(args, 130, "interrupted")
+        return fail(args, 130, "interrupted")
     except Exception as exc:
         log.exception("Unexpected error")
-        return _fail(args, EXIT_SOFTWARE, f"unexpected {type(exc).__name__}: {exc}")
+        return fail(args, EXIT_SOFTWARE, f"unexpected {type(exc).__name__}: {exc}")
 
 
 if __name__ == "__main__":
