@@ -245,6 +245,11 @@ class Daemon(Stopping):
         scheduler.start()
         self._scheduler = scheduler
         plan.waker.scheduler = scheduler
+        self._announce_jobs(plan, scheduler)
+        return left_out
+
+    def _announce_jobs(self, plan: Plan, scheduler: BackgroundScheduler) -> None:
+        """Publish the started jobs for --status, and log each one's schedule and next run."""
         if self.board is not None:
             self.board.set_jobs(
                 [(job.name, job.handler, job.schedule) for job in self._started], _next_runs(self._started)
@@ -253,7 +258,6 @@ class Daemon(Stopping):
             log.info(
                 "Job %s scheduled: %s (next run at %s)", job.id, _schedule_of(plan, job.id), job.next_run_time
             )
-        return left_out
 
 
 class _NoJobStarted(Exception):

@@ -167,11 +167,15 @@ class QueueManager(Job):
         chosen = self.space.select(startable, details, free) if self.space else startable[:free]
         if not chosen:
             return
-        if len(startable) > len(chosen):
+        self._explain(len(chosen), len(startable), downloading)
+        self.last_start = now
+        self._start(chosen)
+
+    def _explain(self, chosen: int, startable: int, downloading: int) -> None:
+        """DEBUG lines on why a tick starts this many items."""
+        if startable > chosen:
             self.log.debug(
-                "Only starting %d item(s) in this run, %d more could be started",
-                len(chosen),
-                len(startable) - len(chosen),
+                "Only starting %d item(s) in this run, %d more could be started", chosen, startable - chosen
             )
         if downloading < self.options.downloading_min:
             self.log.debug(
@@ -179,8 +183,6 @@ class QueueManager(Job):
                 downloading,
                 self.options.downloading_min,
             )
-        self.last_start = now
-        self._start(chosen)
 
     def _too_much_traffic(self, downloading: list[Item]) -> bool:
         """True while ``downloading`` receive more than ``max_downloading_traffic``; INFO when that begins."""
