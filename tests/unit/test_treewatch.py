@@ -182,7 +182,13 @@ def test_rescan_reads_no_unchanged_file_and_asks_rtorrent_once(
     harness.write("bad.torrent", b"not bencode")
     harness.job.run()
     assert len(fake.items) == 5
-    assert sum(1 for method, _ in fake.calls() if method == "d.multicall2") == 1
+    # "Loaded already?" for all six files: one request (the d.hash of each readable one), not one each.
+    probes = [
+        r
+        for r in fake.sent()
+        if r.method == "system.multicall" and all(name == "d.hash" for name, _ in r.calls)
+    ]
+    assert [len(r.calls) for r in probes] == [5]
 
     reads: list[Path] = []
     original = read_metafile

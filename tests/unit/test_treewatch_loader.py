@@ -73,7 +73,7 @@ class Setup:
         return Candidate(path, self.root, FileStamp.of(os.stat(path)))
 
     def load(self, candidate: Candidate) -> LoadResult:
-        return self.loader.batch(shared=False).load(candidate)
+        return self.loader.batch([candidate]).load(candidate)
 
 
 @pytest.fixture
@@ -105,17 +105,24 @@ def test_already_loaded_asks_one_d_hash_and_loads_nothing(tmp_path: Path, fake: 
     assert fake.calls() == [("d.hash", (meta.info_hash,))]
 
 
-def test_shared_batch_fetches_the_loaded_set_once_and_adds_to_it(tmp_path: Path, fake: FakeRtorrent) -> None:
+@pytest.mark.parametrize("many", [False, True])
+def test_a_batch_asks_once_which_are_loaded_and_adds_to_it(
+    tmp_path: Path, fake: FakeRtorrent, monkeypatch: pytest.MonkeyPatch, many: bool
+) -> None:
     setup = Setup(tmp_path, fake)
     present, new = make_metafile("present"), make_metafile("new")
     fake.add_metafile(present.data)
-    batch = setup.loader.batch(shared=True)
-    outcomes = [
-        batch.load(setup.candidate(name, meta.data)).outcome
-        for name, meta in (("a.torrent", present), ("b.torrent", new), ("b-copy.torrent", new))
-    ]
+    files = (("a.torrent", present), ("b.torrent", new), ("b-copy.torrent", new))
+    candidates = [setup.candidate(name, meta.data) for name, meta in files]
+    if many:  # above PROBE_MAX: one d.multicall2 of every item's hash instead of one d.hash per file
+        monkeypatch.setattr("pyrotorque.jobs.treewatch.loader.PROBE_MAX", 2)
+    batch = setup.loader.batch(candidates)
+    outcomes = [batch.load(candidate).outcome for candidate in candidates]
     assert outcomes == [Outcome.ALREADY_LOADED, Outcome.LOADED, Outcome.ALREADY_LOADED]
-    assert [method for method, _ in fake.calls()].count("d.multicall2") == 1
+    asked = [method for method, _ in fake.calls()]
+    assert asked.count("d.multicall2") == (1 if many else 0)
+    # Without many: the three files' d.hash in one multicall, then the load with its own probe.
+    assert asked.count("d.hash") == (1 if many else 4)
     assert len(fake.calls("load.")) == 1
 
 
@@ -130,7 +137,7 @@ def test_rtorrent_away_is_a_result_not_an_exception(tmp_path: Path, fake: FakeRt
     setup = Setup(tmp_path, fake)
     candidate = setup.candidate("a.torrent", make_metafile("away").data)
     fake.down = True
-    for batch in (setup.loader.batch(shared=False), setup.loader.batch(shared=True)):
+    for batch in (setup.loader.batch([candidate]), setup.loader.batch([candidate, candidate])):
         result = batch.load(candidate)
         assert result.outcome is None and isinstance(result.away, TransportError)
 

@@ -84,6 +84,6 @@ def test_candidates_have_fresh_stamps_and_vanished_files_are_dropped(
         pending.add(each)
     kept.path.write_bytes(b"longer data")
     gone.path.unlink()
-    (fresh,) = pending.candidates(exclude=skipped.path)
+    (fresh,) = pending.candidates(exclude={skipped.path})
     assert (fresh.path, fresh.root, fresh.stamp.size) == (kept.path, tmp_path, len(b"longer data"))
     assert gone.path not in pending and skipped.path in pending and len(pending) == 2

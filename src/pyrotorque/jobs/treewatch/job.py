@@ -173,22 +173,33 @@ class TreeWatch(LoadOutcomes, Job):
 
     def file_changed(self, path: Path, root: Path) -> None:
         """A file was written or moved in: load it if it is a metafile (and retry what is pending)."""
-        if not is_metafile_name(path.name):
-            return
-        try:
-            stat = path.stat()
-        except OSError:
-            return  # gone again already (a temporary file renamed away)
-        if stat.st_size == 0:
-            self.log.debug("Ignoring empty file %r (a placeholder; its final write comes later)", str(path))
+        self.files_changed([(path, root)])
+
+    def files_changed(self, changes: list[tuple[Path, Path]]) -> None:
+        """Files were written or moved in: load the metafiles among them as one batch (with the pending)."""
+        fresh = [candidate for path, root in changes if (candidate := self._event_candidate(path, root))]
+        if not fresh:
             return
         with self._lock:
             self.state.load()
-            batch = [Candidate(path, root, FileStamp.of(stat)), *self.pending.candidates(exclude=path)]
+            batch = [*fresh, *self.pending.candidates(exclude={candidate.path for candidate in fresh})]
             try:
                 self._process(batch)
             finally:
                 self.state.save_soon()
+
+    def _event_candidate(self, path: Path, root: Path) -> Candidate | None:
+        """The candidate for a file an event named, or None (not a metafile, gone again, still empty)."""
+        if not is_metafile_name(path.name):
+            return None
+        try:
+            stat = path.stat()
+        except OSError:
+            return None  # gone again already (a temporary file renamed away)
+        if stat.st_size == 0:
+            self.log.debug("Ignoring empty file %r (a placeholder; its final write comes later)", str(path))
+            return None
+        return Candidate(path, root, FileStamp.of(stat))
 
     def directory_added(self, path: Path, root: Path) -> None:
         """A directory was created or moved in: load the metafiles already inside it."""

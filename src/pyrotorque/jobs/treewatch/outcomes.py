@@ -48,7 +48,7 @@ class LoadOutcomes:
         if not todo:
             return
         # More than one file: one request for the whole loaded set instead of one per file.
-        error = self._load_all(todo, self.loader.batch(shared=len(todo) > 1))
+        error = self._load_all(todo, self.loader.batch(todo))
         if error is None:
             self.pending.rtorrent_worked()
             return
@@ -62,22 +62,34 @@ class LoadOutcomes:
             raise error
 
     def _load_all(self, todo: list[Candidate], batch: LoadBatch) -> RtorrentError | None:
-        """Load and conclude every candidate in order; the first time rTorrent is away ends the batch."""
+        """Load and conclude every candidate in order; the first time rTorrent is away ends the batch.
+        The loads are announced in rTorrent's log at the end, all in one request."""
+        announcements: list[tuple[str, Path, LoadPlan]] = []
+        try:
+            return self._load_each(todo, batch, announcements)
+        finally:
+            self._announce(announcements)
+
+    def _load_each(
+        self, todo: list[Candidate], batch: LoadBatch, announcements: list[tuple[str, Path, LoadPlan]]
+    ) -> RtorrentError | None:
         already_loaded = 0
         for candidate in todo:
             result = batch.load(candidate)
             if result.away is not None:
                 return result.away
             try:
-                self._conclude(candidate, result)
-            except RtorrentError as exc:  # announcing the load: the item is loaded, the rest waits
+                self._conclude(candidate, result, announcements)
+            except RtorrentError as exc:  # after the load (disposal): the item is loaded, the rest waits
                 return exc
             already_loaded += result.outcome is Outcome.ALREADY_LOADED
         if batch.shared and already_loaded:
             self.log.info("%d metafile(s) in the watch tree are loaded already", already_loaded)
         return None
 
-    def _conclude(self, candidate: Candidate, result: LoadResult) -> None:
+    def _conclude(
+        self, candidate: Candidate, result: LoadResult, announcements: list[tuple[str, Path, LoadPlan]]
+    ) -> None:
         """Record the outcome (final until the file changes); after a load, wake and announce."""
         assert result.outcome is not None
         self.state.seen.record(candidate.path, candidate.stamp, result.outcome, result.info_hash)
@@ -85,7 +97,9 @@ class LoadOutcomes:
         if result.outcome is Outcome.LOADED and result.plan is not None:
             failures = self.context.client.stats.snapshot().failures
             self.recent.add(candidate.path, candidate.root, result.info_hash, failures)
-            self._after_load(result.name, candidate.path, result.plan)
+            if result.plan.queued:
+                self.context.wake_kind(KIND_QUEUE)
+            announcements.append((result.name, candidate.path, result.plan))
         in_rtorrent = result.outcome in self._IN_RTORRENT and not self.disposal.policy.keeps
         if in_rtorrent and self.disposal.dispose(candidate.path, candidate.root, result.info_hash):
             # Gone from the tree: a file that appears at this path later is new, whatever its stamp.
@@ -119,16 +133,23 @@ class LoadOutcomes:
                 continue  # the metafile is gone too: nothing to load again
             self.pending.add(Candidate(load.path, load.root, stamp))
 
-    def _after_load(self, name: str, path: Path, plan: LoadPlan) -> None:
-        """Wake the queue jobs when the item waits for them, and announce the load in rTorrent's log."""
-        if plan.queued:
-            self.context.wake_kind(KIND_QUEUE)
-        if self.options.quiet:
+    def _announce(self, loads: list[tuple[str, Path, LoadPlan]]) -> None:
+        """Say in rTorrent's log what was loaded (one multicall); names and paths travel as data."""
+        if not loads or self.options.quiet:
             return
         client = self.context.client
-        if not client.server_info().has("print"):
-            return
         try:
-            client.call("print", "", "TreeWatch: Loaded '", name, "' from '", str(path), f"' {plan.state}")
-        except RtorrentError as exc:  # the item is loaded; a lost announcement is not worth a retry
-            self.log.warning("Could not announce %r in rTorrent's log: %s", name, exc)
+            if not client.server_info().has("print"):
+                return
+            answers = client.multicall(
+                [
+                    ("print", ("", "TreeWatch: Loaded '", name, "' from '", str(path), f"' {plan.state}"))
+                    for name, path, plan in loads
+                ]
+            )
+        except RtorrentError as exc:  # the items are loaded; a lost announcement is not worth a retry
+            self.log.warning("Could not announce %d load(s) in rTorrent's log: %s", len(loads), exc)
+            return
+        for (name, _, _), answer in zip(loads, answers, strict=True):
+            if isinstance(answer, RtorrentError):
+                self.log.warning("Could not announce %r in rTorrent's log: %s", name, answer)

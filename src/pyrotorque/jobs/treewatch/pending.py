@@ -10,6 +10,7 @@ lines while it stays so, one INFO line when it works again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 from pyrotorque.clock import Clock
@@ -59,11 +60,11 @@ class PendingFiles:
         """``path`` is settled (or gone): no retry for it."""
         self._files.pop(path, None)
 
-    def candidates(self, exclude: Path | None = None) -> list[Candidate]:
+    def candidates(self, exclude: Collection[Path] = ()) -> list[Candidate]:
         """The pending files that still exist, with fresh stamps; vanished ones are dropped."""
         candidates = []
         for path, root in list(self._files.items()):
-            if path == exclude:
+            if path in exclude:
                 continue
             try:
                 stat = path.stat()

@@ -41,8 +41,9 @@ MAX_WAIT = 2.0
 class WatchEvents(Protocol):
     """What the watcher calls on its owner, always from the watcher thread."""
 
-    def file_changed(self, path: Path, root: Path) -> None:
-        """A file was closed after writing or moved into the tree."""
+    def files_changed(self, changes: list[tuple[Path, Path]]) -> None:
+        """Files (path, root) were closed after writing or moved into the tree: all that one read of
+        the inotify queue reported, in order, so that a burst is loaded as one batch."""
 
     def directory_added(self, path: Path, root: Path) -> None:
         """A directory was created or moved in; it is watched now, look at what is inside."""
@@ -172,8 +173,11 @@ class TreeWatcher(WatchRepairs):
             with contextlib.suppress(BlockingIOError):
                 os.read(self._wake_read, 512)
         if self._inotify.fileno() in ready:
+            changed: dict[Path, Path] = {}  # a file written and then renamed in counts once
             for event in self._inotify.read(timeout=0):
-                self._dispatch(event.wd, event.mask, event.name)
+                self._dispatch(event.wd, event.mask, event.name, changed)
+            if changed:
+                self._call(self.owner.files_changed, list(changed.items()))
         self._repair()
         wakeup = self.owner.next_wakeup()
         if wakeup is not None and self.clock.monotonic() >= wakeup:
@@ -186,7 +190,7 @@ class TreeWatcher(WatchRepairs):
         except Exception:
             self.log.exception("Tree watch: handling an event failed")
 
-    def _dispatch(self, wd: int, mask: int, name: str) -> None:
+    def _dispatch(self, wd: int, mask: int, name: str, changed: dict[Path, Path]) -> None:
         if self.trace:
             names = "|".join(flag.name or "?" for flag in flags.from_mask(mask))
             self.log.debug("inotify event %s on %r in watch %d", names, name, wd)
@@ -215,7 +219,7 @@ class TreeWatcher(WatchRepairs):
             elif mask & flags.MOVED_FROM:
                 self._unwatch_tree(path)
         elif mask & _FILE_EVENTS:
-            self._call(self.owner.file_changed, path, root)
+            changed[path] = root
 
     # -- watches ------------------------------------------------------------------------------
 
