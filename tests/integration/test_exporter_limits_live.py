@@ -12,7 +12,7 @@ import subprocess
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +22,12 @@ from sandbox.rtorrent import RtorrentSandbox
 
 from pyrotorque.jobs.exporter import RtorrentExporter
 from pyrotorque.jobs.exporter.auth import make_hash
-from tests.integration.test_exporter_live import exporter_for
+from tests.integration.test_exporter_live import start
 
 LOGGER = "pyrotorque.job.exporter"
 #: The HTTP client's timeout: a generous bound for "it answered", well below the RPC timeout (30 s).
 CLIENT_TIMEOUT = 20.0
 ALL_GROUPS = ("system", "tracker", "item")
-
-
-@pytest.fixture
-def exporters() -> Iterator[list[RtorrentExporter]]:
-    started: list[RtorrentExporter] = []
-    yield started
-    for job in started:
-        job.stop()
-
-
-def start(exporters: list[RtorrentExporter], url: str, **options: Any) -> RtorrentExporter:
-    job = exporter_for(url, **options)
-    exporters.append(job)
-    job.start()
-    return job
 
 
 def fetch(url: str, *, headers: dict[str, str] | None = None, context: ssl.SSLContext | None = None) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +35,6 @@ def exporter_for(url: str, **options: Any) -> RtorrentExporter:
     # No result cache unless a test asks: these tests look at each change in rTorrent at once.
     options.setdefault("scrape_cache", 0.0)
     return RtorrentExporter(context, ExporterOptions(port=free_port(), **options))
-
-
-@pytest.fixture
-def exporters() -> Iterator[list[RtorrentExporter]]:
-    """Exporter jobs to stop after the test."""
-    started: list[RtorrentExporter] = []
-    yield started
-    for job in started:
-        job.stop()
 
 
 def start(exporters: list[RtorrentExporter], url: str, **options: Any) -> RtorrentExporter:
