@@ -3,7 +3,6 @@ start items and load files, and they are served while rTorrent is frozen (docs/e
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -11,21 +10,12 @@ import pytest
 from sandbox.metafiles import make_metafile
 from sandbox.rtorrent import RtorrentSandbox
 
-from tests.support.metrics_daemon import TRACKER, MetricsDaemon, metrics_daemon
+from tests.support.metrics_daemon import TRACKER, MetricsDaemon, drop, metrics_daemon
 from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.rtorrent
 
 Values = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def drop(watch: Path, name: str, data: bytes) -> None:
-    """Move a finished metafile into the tree (old enough that the watch need not wait for a writer)."""
-    temporary = watch.parent / f"{name}.part"
-    temporary.write_bytes(data)
-    old = time.time() - 60
-    os.utime(temporary, (old, old))
-    os.replace(temporary, watch / name)
 
 
 def job(values: Values, metric: str, name: str, **labels: str) -> float:

@@ -258,7 +258,14 @@ def test_the_tree_watch_counts_loads_rejections_pending_files_and_watches(tmp_pa
     job.start()  # the inotify thread, still without rTorrent
     try:
         wait_for(lambda: figures.snapshot()[TREEWATCH_WATCHES] == {("treewatch",): 2.0}, "two watches")
-        assert figures.snapshot()[TREEWATCH_PENDING] == {("treewatch",): 1.0}
+        values = figures.snapshot()
+        assert values[TREEWATCH_PENDING] == {("treewatch",): 1.0}
+        # Started, every reason has a series (at 0 for those not seen yet).
+        assert values[TREEWATCH_REJECTED] == {
+            ("treewatch", "invalid"): 1.0,
+            ("treewatch", "too_big"): 0.0,
+            ("treewatch", "not_loaded"): 0.0,
+        }
     finally:
         job.stop()
     assert figures.snapshot()[TREEWATCH_WATCHES] == {}

@@ -85,7 +85,9 @@ class Action(Job):
     def start(self) -> None:
         """Read the paths no rule may remove, and log how the condition was read."""
         self.protected = protected_paths(self.context.config)
-        self.context.figures.add(RULE_ITEMS, (self.context.name, self.verb.name), 0)
+        labels = (self.context.name, self.verb.name)
+        self.context.figures.add(RULE_ITEMS, labels, 0)  # the series exist before the first tick acts
+        self.context.figures.add(RULE_ITEM_FAILURES, labels, 0)
         self.log.info(
             "Action %r: %s for [ %s ], at most %d per run",
             self.context.name,

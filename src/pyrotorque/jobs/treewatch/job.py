@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pyrotorque.errors import ConfigError, TemplateError
-from pyrotorque.figures import TREEWATCH_LOADED, TREEWATCH_PENDING, TREEWATCH_WATCHES
+from pyrotorque.figures import TREEWATCH_LOADED, TREEWATCH_PENDING, TREEWATCH_REJECTED, TREEWATCH_WATCHES
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.treewatch.disposal import Disposal, LoadedPolicy, parse_loaded
 from pyrotorque.jobs.treewatch.loader import MetafileLoader
@@ -119,7 +119,10 @@ class TreeWatch(LoadOutcomes, Job):
         figures, labels = self.context.figures, (self.context.name,)
         figures.probe(TREEWATCH_PENDING, labels, lambda: len(self.pending))
         figures.probe(TREEWATCH_WATCHES, labels, self._watches)
-        figures.add(TREEWATCH_LOADED, labels, 0)  # the series exists before the first load
+        # The counters' series exist before the first load or rejection, so increase() sees the first one.
+        figures.add(TREEWATCH_LOADED, labels, 0)
+        for reason in self._REJECTED.values():
+            figures.add(TREEWATCH_REJECTED, (*labels, reason), 0)
         watcher = TreeWatcher(
             self.roots,
             self,
