@@ -286,24 +286,75 @@ def test_a_fault_leaves_out_one_group_only(caplog: pytest.LogCaptureFixture) -> 
 # --- tracker group ---------------------------------------------------------------------------
 
 
-def test_tracker_group_counts_items_and_messages_per_alias() -> None:
+def test_tracker_group_counts_items_messages_and_errors_per_alias() -> None:
     fake = fake_rtorrent()
     fake.add_item("A" * 40, "one", trackers=[("http://tracker.example.org/announce", 1)])
     fake.add_item(
         "B" * 40,
         "two",
         trackers=[("https://tr.other.net:8443/a/b/announce", 1)],
-        values={"d.message": "Tried all trackers"},
+        values={"d.message": "Tried all trackers."},
     )
-    fake.add_item("C" * 40, "three", trackers=[("https://tr.other.net:8443/x/announce", 1)])
+    fake.add_item(
+        "C" * 40,
+        "three",
+        trackers=[("https://tr.other.net:8443/x/announce", 1)],
+        values={"d.message": "Storage error: [disk full]"},
+    )
     fake.add_item("D" * 40, "four")
     aliases = {"EXAMPLE": ["http://tracker.example.org/announce"]}
     families = scrape(make_collector(fake, ("tracker",), aliases=aliases))
     counts = {s.labels["alias"]: s.value for s in samples(families["rtorrent_tracker_items"])}
     messages = {s.labels["alias"]: s.value for s in samples(families["rtorrent_tracker_message_items"])}
+    errors = {s.labels["alias"]: s.value for s in samples(families["rtorrent_tracker_error_items"])}
     assert counts == {"EXAMPLE": 1, "other.net": 2, "": 1}
-    assert messages == {"EXAMPLE": 0, "other.net": 1, "": 0}
-    assert fake.calls() == [("d.multicall2", ("", "main", "d.message=", "t.multicall=,t.url=,t.is_enabled="))]
+    assert messages == {"EXAMPLE": 0, "other.net": 2, "": 0}
+    assert errors == {"EXAMPLE": 0, "other.net": 1, "": 0}  # a storage error is no tracker error
+    assert fake.calls() == [
+        (
+            "d.multicall2",
+            (
+                "",
+                "main",
+                "d.hash=",
+                "d.message=",
+                "d.up.total=",
+                "d.down.total=",
+                "t.multicall=,t.url=,t.is_enabled=",
+            ),
+        )
+    ]
+
+
+def traffic(families: dict[str, Any], direction: str) -> dict[str, float]:
+    family = families[f"rtorrent_tracker_{direction}_bytes"]
+    assert family.type == "counter"
+    return {s.labels["alias"]: s.value for s in family.samples if s.name.endswith("_total")}
+
+
+def test_tracker_traffic_per_alias_only_grows() -> None:
+    fake = fake_rtorrent()
+    other = [("https://tr.other.net/announce", 1)]
+    fake.add_item("A" * 40, "a", trackers=other, values={"d.up.total": 100, "d.down.total": 1000})
+    fake.add_item("B" * 40, "b", trackers=other, values={"d.up.total": 50, "d.down.total": 500})
+    fake.add_item("C" * 40, "c", values={"d.up.total": 7, "d.down.total": 70})
+    collector = make_collector(fake, ("tracker",))
+    first = scrape(collector)
+    assert traffic(first, "uploaded") == {"other.net": 150, "": 7}
+    assert traffic(first, "downloaded") == {"other.net": 1500, "": 70}
+
+    fake.items["A" * 40].values["d.up.total"] = 130  # a uploads 30 more
+    del fake.items["B" * 40]  # b is erased: its bytes stay counted
+    later = scrape(collector)
+    assert traffic(later, "uploaded") == {"other.net": 180, "": 7}
+    assert traffic(later, "downloaded") == {"other.net": 1500, "": 70}
+    assert {s.labels["alias"]: s.value for s in samples(later["rtorrent_tracker_items"])} == {
+        "other.net": 1,
+        "": 1,
+    }
+
+    fake.items["C" * 40].values["d.up.total"] = 2  # its total was reset: all of it is new
+    assert traffic(scrape(collector), "uploaded") == {"other.net": 180, "": 9}
 
 
 # --- item group ------------------------------------------------------------------------------
