@@ -75,7 +75,9 @@ class RtorrentExporter(Job):
             self.context.clock.monotonic,
             scrape_timeout=options.scrape_timeout,
             cache_for=options.scrape_cache,
-            daemon=DaemonGroup(self.context.figures, self.context.client.stats),
+            daemon=DaemonGroup(self.context.figures, self.context.client.stats)
+            if options.daemon_metrics
+            else None,
         )
         # A registry of our own: no process_*/python_* metrics, no clash with a second exporter job.
         registry = CollectorRegistry(auto_describe=False)
