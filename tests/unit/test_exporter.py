@@ -482,10 +482,11 @@ def test_start_with_rtorrent_down_serves_up_0(started: Callable[..., RtorrentExp
 
 def test_daemon_metrics_can_be_turned_off(started: Callable[..., RtorrentExporter]) -> None:
     with_them, without = started(fake_rtorrent()), started(fake_rtorrent(), daemon_metrics=False)
-    assert with_them.port and without.port
+    ports = [with_them.port, without.port]
     names = [
-        {family.name for family in text_string_to_metric_families(http_get(job.port)[1])}
-        for job in (with_them, without)
+        {family.name for family in text_string_to_metric_families(http_get(port)[1])}
+        for port in ports
+        if port is not None
     ]
     assert "pyrotorque_rtorrent_requests" in names[0]
     assert not any(name.startswith("pyrotorque_") for name in names[1]) and "rtorrent_up" in names[1]
