@@ -119,11 +119,6 @@ class DaemonFigures:
             series = self._values[figure]
             series[labels] = series.get(labels, 0.0) + amount
 
-    def set(self, figure: Figure, labels: LabelValues, value: float) -> None:
-        """Set a gauge."""
-        with self._lock:
-            self._values[figure][labels] = value
-
     def probe(self, figure: Figure, labels: LabelValues, read: Callable[[], float] | None) -> None:
         """Read a gauge from ``read`` at scrape time; None removes the probe (the job stopped)."""
         with self._lock:
