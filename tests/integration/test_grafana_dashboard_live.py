@@ -115,6 +115,12 @@ class Prometheus:
 
 
 @pytest.fixture
+def binary() -> str:
+    """Asked before the daemon starts: a missing Prometheus skips (fails under CI) at once."""
+    return prometheus_binary()
+
+
+@pytest.fixture
 def prometheus_dir(tmp_path: Path) -> Path:
     directory = tmp_path / "prometheus"
     directory.mkdir()
@@ -128,9 +134,8 @@ def daemon(rt: RtorrentSandbox, tmp_path: Path) -> Iterator[MetricsDaemon]:
 
 
 def test_every_dashboard_query_returns_data(
-    rt: RtorrentSandbox, daemon: MetricsDaemon, prometheus_dir: Path
+    binary: str, rt: RtorrentSandbox, daemon: MetricsDaemon, prometheus_dir: Path
 ) -> None:
-    binary = prometheus_binary()
     queries = dashboard_queries()
     titles = {panel["title"] for panel in json.loads(DASHBOARD.read_text())["panels"]}
     assert {"Transfer", "Queue", "Trackers", "Daemon health"} <= titles
@@ -139,6 +144,8 @@ def test_every_dashboard_query_returns_data(
         meta = make_metafile(f"metrics{index}", size=16384, seed=60 + index, tracker=TRACKER)
         drop(daemon.watch, f"{meta.name}.torrent", meta.data)
     drop(daemon.watch, "broken.torrent", b"d4:infoi1ee")
+    loaded = ("pyrotorque_treewatch_files_loaded_total", (("job", "treewatch"),))
+    wait_for(lambda: daemon.values().get(loaded) == 2, "the tree watch to load both")
 
     prometheus = Prometheus(binary, prometheus_dir, f"127.0.0.1:{daemon.port}")
     try:
@@ -148,6 +155,7 @@ def test_every_dashboard_query_returns_data(
             lambda: [r for r in prometheus.query("count_over_time(rtorrent_up[1m]) >= 4")],
             "four scrapes of the exporter",
         )
+        assert not prometheus.query('rtorrent_up{instance="nowhere"}')  # an empty answer is seen as such
         empty = [(title, expr) for title, expr in queries if not prometheus.query(grafana_expression(expr))]
     finally:
         prometheus.stop()
