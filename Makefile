@@ -10,7 +10,7 @@ SOAK_LINE ?= 0.9.8
 # Which real rTorrent lines the integration tests run against (see docs/compatibility.md).
 RTORRENT_LINES ?= 0.9.8,0.16
 
-.PHONY: all venv rtorrent sid-root test test-unit test-098 test-016 lint typecheck bench demo soak clean
+.PHONY: all venv rtorrent prometheus sid-root test test-unit test-098 test-016 lint typecheck bench demo soak clean
 
 all: test
 
@@ -26,11 +26,15 @@ venv: $(STAMP)
 rtorrent:
 	@bash scripts/ensure-rtorrent.sh
 
+# Prometheus from Debian's packages, only its binary (the Grafana dashboard test runs its own).
+prometheus:
+	@bash scripts/ensure-prometheus.sh
+
 # rTorrent 0.16 from a Debian sid root, built once with debootstrap into .cache/.
 sid-root:
 	@bash scripts/build-sid-root.sh
 
-test: venv rtorrent sid-root
+test: venv rtorrent prometheus sid-root
 	$(PY) -m pytest tests --rtorrent-lines=$(RTORRENT_LINES)
 
 test-unit: venv

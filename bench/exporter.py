@@ -31,7 +31,8 @@ def _started_job(url: str, groups: tuple[str, ...]) -> RtorrentExporter:
         config=Config(config_dir=Path("/nonexistent")),
         log=logging.getLogger("pyrotorque.job.exporter"),
     )
-    job = RtorrentExporter(context, ExporterOptions(port=free_port(), jobs=groups))
+    # No result cache: every timed scrape must collect (the cache would serve the first one).
+    job = RtorrentExporter(context, ExporterOptions(port=free_port(), jobs=groups, scrape_cache=0.0))
     job.start()
     return job
 

@@ -109,7 +109,14 @@ def show_metrics(port: int) -> None:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
         text = answer.read().decode()
     for line in text.splitlines():
-        if line.startswith(("rtorrent_up", 'rtorrent_view_size{view="main"}', "rtorrent_tracker_items")):
+        shown = (
+            "rtorrent_up",
+            'rtorrent_view_size{view="main"}',
+            "rtorrent_tracker_items",
+            "pyrotorque_queue_items_started_total",
+            "pyrotorque_treewatch_files_",
+        )
+        if line.startswith(shown):
             print(f"metrics | {line}", flush=True)
 
 

@@ -38,6 +38,7 @@ def test_demo_runs_for_the_given_seconds_and_cleans_up(rtorrent_line: str) -> No
     assert re.search(r"ERROR +invalid metafile '.*/broken.torrent'", out), out
     assert "metrics | rtorrent_up 1.0" in out
     assert 'metrics | rtorrent_view_size{view="main"} 4.0' in out
+    assert 'metrics | pyrotorque_queue_items_started_total{job="queue"}' in out
     assert out.rstrip().endswith("demo | done, everything stopped")
     scratch = re.search(r"starting a sandboxed rTorrent \S+ in (\S+)/rtorrent", out)
     assert scratch and not Path(scratch.group(1)).exists()  # its temporary directory is gone

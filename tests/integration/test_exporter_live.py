@@ -89,6 +89,18 @@ def test_scrape_reports_real_values_and_forgets_erased_items(
 
     assert by_label(families, "rtorrent_tracker_items", "alias") == {"example": 3, "other.net": 2}
     assert by_label(families, "rtorrent_tracker_message_items", "alias") == {"example": 0, "other.net": 1}
+    assert by_label(families, "rtorrent_tracker_error_items", "alias") == {"example": 0, "other.net": 1}
+    # Traffic per alias: counters that add up the items' own totals (no peers here: rTorrent's zeros).
+    for direction, command in (("uploaded", "d.up.total"), ("downloaded", "d.down.total")):
+        family = families[f"rtorrent_tracker_{direction}_bytes"]
+        assert family.type == "counter"
+        totals = {s.labels["alias"]: s.value for s in family.samples if s.name.endswith("_total")}
+        answers = rt.multicall([(command, [info_hash]) for info_hash in hashes])
+        expected = {
+            "example": float(sum(answer[0] for answer in answers[:3])),
+            "other.net": float(sum(answer[0] for answer in answers[3:])),
+        }
+        assert totals == expected
 
     sizes = {
         s.labels["hash"]: (s.labels["name"], s.value) for s in families["rtorrent_item_size_bytes"].samples
@@ -106,6 +118,8 @@ def test_scrape_reports_real_values_and_forgets_erased_items(
     assert single(families, "rtorrent_up") == 1
     assert by_label(families, "rtorrent_view_size", "view")["main"] == 0
     assert by_label(families, "rtorrent_tracker_items", "alias") == {}
+    # The traffic counters keep what the erased items moved.
+    assert set(by_label(families, "rtorrent_tracker_uploaded_bytes", "alias")) == {"example", "other.net"}
     for name in ("rtorrent_item_size_bytes", "rtorrent_item_up"):
         assert name not in families or not families[name].samples
 
@@ -119,8 +133,10 @@ def test_up_follows_rtorrent_and_the_job_starts_while_it_is_down(
     job = start(exporters, private.url, jobs=ALL_GROUPS)  # must not need rTorrent
 
     families = scrape(job)
-    assert set(families) == {"rtorrent_up", "rtorrent_scrape_duration_seconds"}
+    rtorrent = {name for name in families if not name.startswith("pyrotorque_")}
+    assert rtorrent == {"rtorrent_up", "rtorrent_scrape_duration_seconds"}
     assert single(families, "rtorrent_up") == 0
+    assert single(families, "pyrotorque_rtorrent_request_errors") >= 1  # served with rTorrent down
 
     private.start()
     families = scrape(job)
@@ -169,10 +185,13 @@ def test_two_exporters_serve_side_by_side(rt: RtorrentSandbox, exporters: list[R
     second = start(exporters, rt.url, prefix="second_", jobs=("tracker",))
     first_names, second_names = set(scrape(first)), set(scrape(second))
     assert "rtorrent_view_size" in first_names and not any(n.startswith("second_") for n in first_names)
-    assert second_names == {
+    assert {name for name in second_names if not name.startswith("pyrotorque_")} == {
         "second_up",
         "second_scrape_duration_seconds",
         "second_tracker_items",
         "second_tracker_message_items",
+        "second_tracker_error_items",
+        "second_tracker_uploaded_bytes",
+        "second_tracker_downloaded_bytes",
     }
     assert not any(name.startswith(("process_", "python_")) for name in first_names | second_names)

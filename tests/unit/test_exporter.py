@@ -286,24 +286,75 @@ def test_a_fault_leaves_out_one_group_only(caplog: pytest.LogCaptureFixture) -> 
 # --- tracker group ---------------------------------------------------------------------------
 
 
-def test_tracker_group_counts_items_and_messages_per_alias() -> None:
+def test_tracker_group_counts_items_messages_and_errors_per_alias() -> None:
     fake = fake_rtorrent()
     fake.add_item("A" * 40, "one", trackers=[("http://tracker.example.org/announce", 1)])
     fake.add_item(
         "B" * 40,
         "two",
         trackers=[("https://tr.other.net:8443/a/b/announce", 1)],
-        values={"d.message": "Tried all trackers"},
+        values={"d.message": "Tried all trackers."},
     )
-    fake.add_item("C" * 40, "three", trackers=[("https://tr.other.net:8443/x/announce", 1)])
+    fake.add_item(
+        "C" * 40,
+        "three",
+        trackers=[("https://tr.other.net:8443/x/announce", 1)],
+        values={"d.message": "Storage error: [disk full]"},
+    )
     fake.add_item("D" * 40, "four")
     aliases = {"EXAMPLE": ["http://tracker.example.org/announce"]}
     families = scrape(make_collector(fake, ("tracker",), aliases=aliases))
     counts = {s.labels["alias"]: s.value for s in samples(families["rtorrent_tracker_items"])}
     messages = {s.labels["alias"]: s.value for s in samples(families["rtorrent_tracker_message_items"])}
+    errors = {s.labels["alias"]: s.value for s in samples(families["rtorrent_tracker_error_items"])}
     assert counts == {"EXAMPLE": 1, "other.net": 2, "": 1}
-    assert messages == {"EXAMPLE": 0, "other.net": 1, "": 0}
-    assert fake.calls() == [("d.multicall2", ("", "main", "d.message=", "t.multicall=,t.url=,t.is_enabled="))]
+    assert messages == {"EXAMPLE": 0, "other.net": 2, "": 0}
+    assert errors == {"EXAMPLE": 0, "other.net": 1, "": 0}  # a storage error is no tracker error
+    assert fake.calls() == [
+        (
+            "d.multicall2",
+            (
+                "",
+                "main",
+                "d.hash=",
+                "d.message=",
+                "d.up.total=",
+                "d.down.total=",
+                "t.multicall=,t.url=,t.is_enabled=",
+            ),
+        )
+    ]
+
+
+def traffic(families: dict[str, Any], direction: str) -> dict[str, float]:
+    family = families[f"rtorrent_tracker_{direction}_bytes"]
+    assert family.type == "counter"
+    return {s.labels["alias"]: s.value for s in family.samples if s.name.endswith("_total")}
+
+
+def test_tracker_traffic_per_alias_only_grows() -> None:
+    fake = fake_rtorrent()
+    other = [("https://tr.other.net/announce", 1)]
+    fake.add_item("A" * 40, "a", trackers=other, values={"d.up.total": 100, "d.down.total": 1000})
+    fake.add_item("B" * 40, "b", trackers=other, values={"d.up.total": 50, "d.down.total": 500})
+    fake.add_item("C" * 40, "c", values={"d.up.total": 7, "d.down.total": 70})
+    collector = make_collector(fake, ("tracker",))
+    first = scrape(collector)
+    assert traffic(first, "uploaded") == {"other.net": 150, "": 7}
+    assert traffic(first, "downloaded") == {"other.net": 1500, "": 70}
+
+    fake.items["A" * 40].values["d.up.total"] = 130  # a uploads 30 more
+    del fake.items["B" * 40]  # b is erased: its bytes stay counted
+    later = scrape(collector)
+    assert traffic(later, "uploaded") == {"other.net": 180, "": 7}
+    assert traffic(later, "downloaded") == {"other.net": 1500, "": 70}
+    assert {s.labels["alias"]: s.value for s in samples(later["rtorrent_tracker_items"])} == {
+        "other.net": 1,
+        "": 1,
+    }
+
+    fake.items["C" * 40].values["d.up.total"] = 2  # its total was reset: all of it is new
+    assert traffic(scrape(collector), "uploaded") == {"other.net": 180, "": 9}
 
 
 # --- item group ------------------------------------------------------------------------------
@@ -422,8 +473,23 @@ def test_start_with_rtorrent_down_serves_up_0(started: Callable[..., RtorrentExp
     status, text = http_get(job.port)
     assert status == 200
     families = {family.name: family for family in text_string_to_metric_families(text)}
-    assert set(families) == {"rtorrent_up", "rtorrent_scrape_duration_seconds"}
+    rtorrent = {name for name in families if not name.startswith("pyrotorque_")}
+    assert rtorrent == {"rtorrent_up", "rtorrent_scrape_duration_seconds"}
     assert value_of(families, "rtorrent_up") == 0
+    # The daemon's own metrics need no rTorrent: the failed request is counted there.
+    assert value_of(families, "pyrotorque_rtorrent_request_errors") >= 1
+
+
+def test_daemon_metrics_can_be_turned_off(started: Callable[..., RtorrentExporter]) -> None:
+    with_them, without = started(fake_rtorrent()), started(fake_rtorrent(), daemon_metrics=False)
+    ports = [with_them.port, without.port]
+    names = [
+        {family.name for family in text_string_to_metric_families(http_get(port)[1])}
+        for port in ports
+        if port is not None
+    ]
+    assert "pyrotorque_rtorrent_requests" in names[0]
+    assert not any(name.startswith("pyrotorque_") for name in names[1]) and "rtorrent_up" in names[1]
 
 
 def test_two_exporters_have_their_own_registries(started: Callable[..., RtorrentExporter]) -> None:

@@ -25,6 +25,7 @@ from pyrotorque.daemon.settings import LOG_DIR_NAME as LOG_DIR_NAME
 from pyrotorque.daemon.settings import PID_FILE_NAME as PID_FILE_NAME
 from pyrotorque.daemon.settings import Settings as Settings
 from pyrotorque.errors import ConfigError
+from pyrotorque.figures import PROCESS_FIGURES
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.loader import build_job
 from pyrotorque.jobs.runner import TickRunner
@@ -160,6 +161,7 @@ def _planned_job(job_config: JobConfig, connection: Connection, waker: Waker) ->
         wake=waker,
         wake_kind=waker.wake_kind,
         settings=connection.settings,
+        figures=PROCESS_FIGURES,
     )
     factory = functools.partial(build_job, job_config, context)
     job = factory()

@@ -33,6 +33,7 @@ from pyrotorque.daemon.stopping import (
     Stopping,
 )
 from pyrotorque.errors import ConfigError
+from pyrotorque.figures import PROCESS_FIGURES, FanOut
 from pyrotorque.jobs.runner import TickRunner
 from pyrotorque.pidfile import PidFile
 
@@ -236,8 +237,10 @@ class Daemon(Stopping):
                 left_out.append(f"job {planned.name} cannot start: {exc}")
                 continue
             self._started.append(planned)
+            # The status board (--status) and the figures the exporter serves both follow the ticks.
+            observer = FanOut(self.board, PROCESS_FIGURES)
             runner = TickRunner(
-                planned.name, planned.job.run, planned.job.log, rerun=plan.waker, observer=self.board
+                planned.name, planned.job.run, planned.job.log, rerun=plan.waker, observer=observer
             )
             self._runners.append(runner)
             plan.waker.runners[planned.name] = runner
@@ -245,6 +248,7 @@ class Daemon(Stopping):
         scheduler.start()
         self._scheduler = scheduler
         plan.waker.scheduler = scheduler
+        PROCESS_FIGURES.keep_jobs(job.name for job in self._started)
         self._announce_jobs(plan, scheduler)
         return left_out
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pyrotorque.clock import SYSTEM_CLOCK, Clock, as_clock
 from pyrotorque.config.settings import GlobalSettings
+from pyrotorque.figures import DaemonFigures
 
 if TYPE_CHECKING:
     from pyrotorque.config import Config
@@ -60,6 +61,8 @@ class JobContext:
     #: Ask for a tick now of every running job of a kind (``Job.kind``) that shares this job's rTorrent.
     wake_kind: Callable[[str], None] = _no_wake
     settings: GlobalSettings = _FROM_CONFIG
+    #: Where the job counts what it did (items started, files loaded) for the exporter (figures.py).
+    figures: DaemonFigures = field(default_factory=DaemonFigures)
 
     def __post_init__(self) -> None:
         # Callers of earlier releases pass a wall-time function; typed as Clock for new code.

@@ -25,6 +25,7 @@ from pyrotorque.conditions import Item, ItemQuery, announce_alias, parse_conditi
 from pyrotorque.config.options import option
 from pyrotorque.config.settings import STARTABLE_BASE_KEY
 from pyrotorque.errors import FaultError
+from pyrotorque.figures import QUEUE_STARTED
 from pyrotorque.jobs.base import KIND_QUEUE, Job, JobContext
 from pyrotorque.jobs.option_checks import condition_problem, required_condition_problem, sort_problem
 from pyrotorque.jobs.queue_space import (
@@ -132,6 +133,7 @@ class QueueManager(Job):
         self.log.info(
             "Downloading matcher for %r is: [ %s ]", self.context.name, self.downloading_query.condition
         )
+        self.context.figures.add(QUEUE_STARTED, (self.context.name,), 0)  # the series exists from the start
 
     def run(self) -> None:
         """One tick: maybe start a few items."""
@@ -215,6 +217,7 @@ class QueueManager(Job):
                 self.log.error("While starting %r #%s: %s", item.name, item.hash, result)
             else:
                 started.append((item, alias))
+        self.context.figures.add(QUEUE_STARTED, (self.context.name,), len(started))
         if started and not self.options.quiet:
             self._announce(started)
 

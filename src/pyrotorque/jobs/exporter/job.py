@@ -25,7 +25,7 @@ from pyrotorque.errors import ConfigError
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.exporter.auth import BasicAuth
 from pyrotorque.jobs.exporter.http_server import MetricsServer, ServerLimits, serve_in_thread
-from pyrotorque.jobs.exporter.metrics import RtorrentCollector, build_groups
+from pyrotorque.jobs.exporter.metrics import DaemonGroup, RtorrentCollector, build_groups
 from pyrotorque.jobs.exporter.options import ExporterOptions
 
 __all__ = ["ExporterOptions", "RtorrentExporter"]
@@ -75,6 +75,9 @@ class RtorrentExporter(Job):
             self.context.clock.monotonic,
             scrape_timeout=options.scrape_timeout,
             cache_for=options.scrape_cache,
+            daemon=DaemonGroup(self.context.figures, self.context.client.stats)
+            if options.daemon_metrics
+            else None,
         )
         # A registry of our own: no process_*/python_* metrics, no clash with a second exporter job.
         registry = CollectorRegistry(auto_describe=False)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from pyrotorque.errors import FaultError, RtorrentError
+from pyrotorque.jobs.exporter.daemon_group import DaemonGroup
 from pyrotorque.jobs.exporter.families import ITEM_VIEW, GroupLog, MetricKind
 from pyrotorque.jobs.exporter.flight import SingleFlight
 from pyrotorque.jobs.exporter.item_group import ItemField, ItemGroup, item_command, item_fields, label_name
@@ -53,8 +54,11 @@ class RtorrentCollector:
         *,
         scrape_timeout: float = 5.0,
         cache_for: float = 0.0,
+        daemon: DaemonGroup | None = None,
     ) -> None:
         self.client = client
+        #: pyrotorque's own figures, served on every scrape (no RPC), rTorrent up or not.
+        self.daemon = daemon
         self.prefix = prefix
         self.groups = list(groups)
         self.log = log
@@ -80,7 +84,8 @@ class RtorrentCollector:
         yield from self.scrape(self.scrape_timeout)
 
     def scrape(self, timeout: float) -> list[Metric]:
-        """``up``, the duration and the groups' families; only the first two when rTorrent did not answer."""
+        """``up``, the duration, the daemon's figures and the groups' families; without the groups when
+        rTorrent did not answer."""
         started = self.clock()
         outcome = self.flight.get(timeout)
         if outcome is None:
@@ -98,7 +103,8 @@ class RtorrentCollector:
             self.prefix + "scrape_duration_seconds", "Time spent asking rTorrent during this scrape"
         )
         took.add_metric([], duration)
-        return [up, took, *(families or ())]
+        own = self.daemon.collect() if self.daemon is not None else []
+        return [up, took, *own, *(families or ())]
 
     def _collect_once(self) -> list[Metric] | None:
         """One collection (in the flight's worker): the groups' families, or None when rTorrent is away."""
@@ -165,6 +171,7 @@ __all__ = [
     "GROUP_NAMES",
     "ITEM_VIEW",
     "SYSTEM_METRICS",
+    "DaemonGroup",
     "GroupLog",
     "ItemField",
     "ItemGroup",

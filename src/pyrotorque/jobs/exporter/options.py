@@ -60,6 +60,9 @@ class ExporterOptions:
     item_labels: tuple[str, ...] = option(
         ("hash", "name"), check=_check_item_entries, help="d.* values that label the item metrics"
     )
+    daemon_metrics: bool = option(
+        True, help="serve pyrotorque's own pyrotorque_* metrics (off for a second, item-only exporter)"
+    )
     scrape_timeout: float = option(
         5.0, minimum=0.1, maximum=300, help="seconds a scrape waits for rTorrent before it answers up 0"
     )

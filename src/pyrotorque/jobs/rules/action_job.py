@@ -20,6 +20,7 @@ from typing import Any
 from pyrotorque.conditions import Item, ItemQuery, announce_alias, parse_condition
 from pyrotorque.config.options import option
 from pyrotorque.errors import ConfigError, FaultError, TemplateError
+from pyrotorque.figures import RULE_ITEM_FAILURES, RULE_ITEMS
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.option_checks import required_condition_problem, sort_problem
 from pyrotorque.jobs.rules.actions import action_problem, parse_action
@@ -84,6 +85,9 @@ class Action(Job):
     def start(self) -> None:
         """Read the paths no rule may remove, and log how the condition was read."""
         self.protected = protected_paths(self.context.config)
+        labels = (self.context.name, self.verb.name)
+        self.context.figures.add(RULE_ITEMS, labels, 0)  # the series exist before the first tick acts
+        self.context.figures.add(RULE_ITEM_FAILURES, labels, 0)
         self.log.info(
             "Action %r: %s for [ %s ], at most %d per run",
             self.context.name,
@@ -131,6 +135,9 @@ class Action(Job):
                 self.log.error(
                     "Could not %s %r #%s: %s", self.verb.name, target.item.name, target.item.hash, reason
                 )
+        labels = (self.context.name, self.verb.name)
+        self.context.figures.add(RULE_ITEMS, labels, len(done))
+        self.context.figures.add(RULE_ITEM_FAILURES, labels, len(targets) - len(done))
         if self.options.once and done:
             self._mark(done)
 

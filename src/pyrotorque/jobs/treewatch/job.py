@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pyrotorque.errors import ConfigError, TemplateError
+from pyrotorque.figures import TREEWATCH_LOADED, TREEWATCH_PENDING, TREEWATCH_REJECTED, TREEWATCH_WATCHES
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.treewatch.disposal import Disposal, LoadedPolicy, parse_loaded
 from pyrotorque.jobs.treewatch.loader import MetafileLoader
@@ -115,6 +116,13 @@ class TreeWatch(LoadOutcomes, Job):
         if self._watcher is not None:
             return
         self.state.mark_start()
+        figures, labels = self.context.figures, (self.context.name,)
+        figures.probe(TREEWATCH_PENDING, labels, lambda: len(self.pending))
+        figures.probe(TREEWATCH_WATCHES, labels, self._watches)
+        # The counters' series exist before the first load or rejection, so increase() sees the first one.
+        figures.add(TREEWATCH_LOADED, labels, 0)
+        for reason in self._REJECTED.values():
+            figures.add(TREEWATCH_REJECTED, (*labels, reason), 0)
         watcher = TreeWatcher(
             self.roots,
             self,
@@ -136,9 +144,17 @@ class TreeWatch(LoadOutcomes, Job):
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop()
+        figures, labels = self.context.figures, (self.context.name,)
+        figures.probe(TREEWATCH_PENDING, labels, None)
+        figures.probe(TREEWATCH_WATCHES, labels, None)
         with self._lock:
             if self.state.loaded:
                 self.state.save()
+
+    def _watches(self) -> int:
+        """The directories inotify watches now (0 without the inotify thread)."""
+        watcher = self._watcher
+        return watcher.watched if watcher is not None else 0
 
     def run(self) -> None:
         """The scheduled reconciliation: scan the trees and load what is not loaded yet."""

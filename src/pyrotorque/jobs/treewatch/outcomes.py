@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import ClassVar
 
 from pyrotorque.errors import RtorrentError
+from pyrotorque.figures import TREEWATCH_LOADED, TREEWATCH_REJECTED
 from pyrotorque.jobs.base import KIND_QUEUE, JobContext
 from pyrotorque.jobs.treewatch.disposal import Disposal
 from pyrotorque.jobs.treewatch.loader import LoadBatch, LoadResult, MetafileLoader
@@ -36,6 +38,12 @@ class LoadOutcomes:
 
     #: Outcomes whose item is in rTorrent (or would be, in a dry run): the ``loaded`` setting applies.
     _IN_RTORRENT = frozenset({Outcome.LOADED, Outcome.ALREADY_LOADED, Outcome.DRY_RUN})
+    #: Outcomes counted as rejected, with the ``reason`` label of pyrotorque_treewatch_files_rejected_total.
+    _REJECTED: ClassVar[dict[Outcome, str]] = {
+        Outcome.INVALID: "invalid",
+        Outcome.TOO_BIG: "too_big",
+        Outcome.NOT_LOADED: "not_loaded",
+    }
 
     def _process(self, candidates: list[Candidate], *, raise_errors: bool = False) -> None:
         """Load each candidate unless unchanged since its last outcome; rTorrent away keeps it pending."""
@@ -94,6 +102,7 @@ class LoadOutcomes:
         assert result.outcome is not None
         self.state.seen.record(candidate.path, candidate.stamp, result.outcome, result.info_hash)
         self.pending.discard(candidate.path)
+        self._count(result.outcome)
         if result.outcome is Outcome.LOADED and result.plan is not None:
             failures = self.context.client.stats.snapshot().failures
             self.recent.add(candidate.path, candidate.root, result.info_hash, failures)
@@ -104,6 +113,14 @@ class LoadOutcomes:
         if in_rtorrent and self.disposal.dispose(candidate.path, candidate.root, result.info_hash):
             # Gone from the tree: a file that appears at this path later is new, whatever its stamp.
             self.state.seen.forget(candidate.path)
+
+    def _count(self, outcome: Outcome) -> None:
+        """Count a load or a rejection in the daemon's figures (the exporter serves them)."""
+        name = self.context.name
+        if outcome is Outcome.LOADED:
+            self.context.figures.add(TREEWATCH_LOADED, (name,))
+        elif (reason := self._REJECTED.get(outcome)) is not None:
+            self.context.figures.add(TREEWATCH_REJECTED, (name, reason))
 
     def _check_recent_loads(self) -> None:
         """Load again what rTorrent lost after we loaded it (see ``recent``): only if a request failed."""
