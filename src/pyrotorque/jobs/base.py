@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -63,6 +63,11 @@ class JobContext:
     settings: GlobalSettings = _FROM_CONFIG
     #: Where the job counts what it did (items started, files loaded) for the exporter (figures.py).
     figures: DaemonFigures = field(default_factory=DaemonFigures)
+    #: The name of the connection ``client`` talks to (``job.NAME.connection``; ``[CONNECTIONS]``).
+    connection: str = "default"
+    #: Every configured connection's client by name, this job's own included (jobs that act across
+    #: instances, like ``transfer=``, use them); empty outside a daemon means "only ``client``".
+    clients: Mapping[str, RtorrentClient] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Callers of earlier releases pass a wall-time function; typed as Clock for new code.
