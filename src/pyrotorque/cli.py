@@ -48,6 +48,7 @@ def _settings(args: argparse.Namespace) -> daemon.Settings:
         cron=args.cron,
         pid_file=args.pid_file,
         guard_file=args.guard_file,
+        connection=args.connection,
     )
 
 

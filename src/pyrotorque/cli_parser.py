@@ -73,6 +73,12 @@ def _add_tool_options(tools: argparse._ArgumentGroup) -> None:
     tools.add_argument("--check", action="store_true", help="validate, connect, list jobs and next runs")
     tools.add_argument("--match", metavar="COND", help="print 'HASH NAME' of the items matching COND")
     tools.add_argument("--view", default="main", help="view for --match (default: main)")
+    tools.add_argument(
+        "--connection",
+        metavar="NAME",
+        help="the [CONNECTIONS] rTorrent for --match, --check, --run-once, --load-pending (default: all for"
+        " --check, else the job's or 'default')",
+    )
     tools.add_argument("--sort", default="", metavar="FIELDS", help="sort fields for --match")
     tools.add_argument(
         "--create-config",
@@ -113,6 +119,10 @@ _EXCLUSIVE = (
 )
 
 
+#: The tools that talk to one rTorrent, which --connection names.
+_TAKE_CONNECTION = frozenset({"check", "run_once", "load_pending", "match"})
+
+
 def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
     """The exclusive options given; a usage error (exit 2) for options that cannot go together."""
     if args.quiet and (args.verbose or args.debug):
@@ -120,4 +130,6 @@ def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace
     exclusive = [name for name in _EXCLUSIVE if getattr(args, name)]
     if len(exclusive) > 1:
         parser.error("choose one of " + ", ".join("--" + name.replace("_", "-") for name in exclusive))
+    if args.connection is not None and not set(exclusive) & _TAKE_CONNECTION:
+        parser.error("--connection goes with --match, --check, --run-once or --load-pending")
     return exclusive

@@ -24,17 +24,46 @@ def check(settings: daemon.Settings) -> int:
     plan = daemon.build_plan(settings)
     say(f"configuration OK: {', '.join(plan.config.files)}")
     now = datetime.now().astimezone()
+    several = len(plan.connections) > 1
     for planned in plan.jobs:
         next_run = planned.trigger.get_next_fire_time(None, now)
-        say(f"job {planned.name}: {planned.handler}, schedule {planned.schedule!r}, next run at {next_run}")
+        on = f", connection {planned.connection}" if several else ""
+        say(f"job {planned.name}: {planned.handler}, schedule {planned.schedule!r}, next run at {next_run}{on}")
     if not plan.jobs:
         say("no active jobs")
-    info = plan.client.server_info()
-    version = info.client_version_text or ".".join(map(str, info.client_version))
-    say(
-        f"rTorrent {version} (libtorrent {info.library_version}) at {plan.shown_url}, "
-        f"{info.protocol}, {len(info.methods)} methods"
-    )
+    return _check_connections(plan, settings.connection)
+
+
+def _check_connections(plan: daemon.Plan, only: str | None) -> int:
+    """One line per connection: its rTorrent's version, or why it does not answer.
+
+    Every connection is asked before the first failure is raised (exit 69), so one line shows each.
+    A single default connection keeps the line it always had (no name).
+    """
+    from pyrotorque.errors import RtorrentError
+
+    endpoints = list(plan.connections.values()) or [daemon.Endpoint("default", plan.url, plan.client)]
+    if only is not None:
+        endpoints = [daemon.named_endpoint({one.name: one for one in endpoints}, only)]
+    named = len(plan.connections) > 1
+    failure: RtorrentError | None = None
+    for endpoint in endpoints:
+        label = f"connection {endpoint.name}: " if named else ""
+        try:
+            info = endpoint.client.server_info()
+        except RtorrentError as exc:
+            if not named:
+                raise
+            say(f"{label}NOT reachable at {endpoint.shown_url}: {exc}")
+            failure = failure or exc
+            continue
+        version = info.client_version_text or ".".join(map(str, info.client_version))
+        say(
+            f"{label}rTorrent {version} (libtorrent {info.library_version}) at {endpoint.shown_url}, "
+            f"{info.protocol}, {len(info.methods)} methods"
+        )
+    if failure is not None:
+        raise failure
     return EXIT_OK
 
 
@@ -67,8 +96,9 @@ def match(args: argparse.Namespace, settings: daemon.Settings) -> int:
 
     connection = daemon.load_and_connect(settings)
     aliases = connection.settings.announce_aliases
+    client = daemon.named_endpoint(connection.endpoints, settings.connection or "default").client
     try:
-        items = match_items(connection.client, args.match, view=args.view, sort=args.sort, aliases=aliases)
+        items = match_items(client, args.match, view=args.view, sort=args.sort, aliases=aliases)
     except ConditionError as exc:
         return fail(args, EXIT_USAGE, f"bad condition: {exc}")
     for item in items:

@@ -17,7 +17,7 @@ from pyrotorque.errors import ConfigError
 T = TypeVar("T")
 
 #: Keys every job has; they are handled by the daemon and never passed to the job's options.
-COMMON_KEYS = frozenset({"handler", "schedule", "active", "dry_run", "log_level"})
+COMMON_KEYS = frozenset({"handler", "schedule", "active", "dry_run", "log_level", "connection"})
 REQUIRED_KEYS = ("handler", "schedule")
 
 
@@ -34,6 +34,8 @@ class JobConfig:
     log_level: str | None = None
     #: Job-specific keys (without the ``job.NAME.`` prefix), common keys excluded.
     params: dict[str, Setting] = field(default_factory=dict)
+    #: ``job.NAME.connection``: the ``[CONNECTIONS]`` name of the job's rTorrent (None: ``default``).
+    connection: Setting | None = None
 
     def key(self, param: str) -> str:
         """The full configuration key of one of this job's params."""
@@ -69,6 +71,7 @@ def _job_config(name: str, settings: dict[str, Setting], global_dry_run: bool) -
         dry_run=_flag(name, settings, "dry_run", default=False) or global_dry_run,
         log_level=_log_level(name, settings.get("log_level")),
         params={param: value for param, value in settings.items() if param not in COMMON_KEYS},
+        connection=settings.get("connection"),
     )
 
 

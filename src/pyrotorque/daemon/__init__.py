@@ -30,7 +30,16 @@ if TYPE_CHECKING:
     from pyrotorque.daemon.control import STOP_TIMEOUT, StopResult, check_may_start, start, status, stop
     from pyrotorque.daemon.detach import READY_TIMEOUT, ReadyPipe, detach
     from pyrotorque.daemon.outcome import StartOutcome, StartResult
-    from pyrotorque.daemon.plan import Connection, Plan, PlannedJob, Waker, build_plan, load_and_connect
+    from pyrotorque.daemon.plan import (
+        Connection,
+        Endpoint,
+        Plan,
+        PlannedJob,
+        Waker,
+        build_plan,
+        load_and_connect,
+        named_endpoint,
+    )
     from pyrotorque.daemon.serve import GUARD_CHECK_INTERVAL, GUARD_STOP_GRACE, Daemon
     from pyrotorque.daemon.settings import GUARD_FILE_NAME, LOG_DIR_NAME, PID_FILE_NAME, Settings
     from pyrotorque.errors import GuardFileMissing
@@ -43,7 +52,19 @@ _SOURCES = {
     **dict.fromkeys(("STOP_TIMEOUT", "StopResult", "check_may_start", "start", "status", "stop"), "control"),
     **dict.fromkeys(("READY_TIMEOUT", "ReadyPipe", "detach"), "detach"),
     **dict.fromkeys(("StartOutcome", "StartResult"), "outcome"),
-    **dict.fromkeys(("Connection", "Plan", "PlannedJob", "Waker", "build_plan", "load_and_connect"), "plan"),
+    **dict.fromkeys(
+        (
+            "Connection",
+            "Endpoint",
+            "Plan",
+            "PlannedJob",
+            "Waker",
+            "build_plan",
+            "load_and_connect",
+            "named_endpoint",
+        ),
+        "plan",
+    ),
     **dict.fromkeys(("GUARD_CHECK_INTERVAL", "GUARD_STOP_GRACE", "Daemon"), "serve"),
     **dict.fromkeys(("GUARD_FILE_NAME", "LOG_DIR_NAME", "PID_FILE_NAME", "Settings"), "settings"),
 }
@@ -60,6 +81,7 @@ __all__ = [
     "STOP_TIMEOUT",
     "Connection",
     "Daemon",
+    "Endpoint",
     "GuardFileMissing",
     "Plan",
     "PlannedJob",
@@ -73,6 +95,7 @@ __all__ = [
     "check_may_start",
     "detach",
     "load_and_connect",
+    "named_endpoint",
     "start",
     "status",
     "stop",

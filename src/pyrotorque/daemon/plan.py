@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pyrotorque.config import Config, GlobalSettings, JobConfig, job_configs, load_config
+from pyrotorque.config.connections import DEFAULT_CONNECTION, ConnectionSpec, connection_specs
 
 # Re-exported: the command line's Settings live in a module the control commands can import cheaply.
 from pyrotorque.daemon.settings import GUARD_FILE_NAME as GUARD_FILE_NAME
@@ -44,12 +45,22 @@ class Waker:
         self.runners: dict[str, TickRunner] = {}
         #: Job name -> ``Job.kind`` of every planned job.
         self.kinds: dict[str, str] = {}
+        #: Job name -> the name of its connection.
+        self.connections: dict[str, str] = {}
 
-    def wake_kind(self, kind: str) -> None:
-        """Wake every running job of ``kind`` (all share the one rTorrent connection)."""
+    def wake_kind(self, kind: str, connection: str = DEFAULT_CONNECTION) -> None:
+        """Wake every running job of ``kind`` on ``connection`` (a tree watch wakes its own queues)."""
         for name, job_kind in self.kinds.items():
-            if job_kind == kind and name in self.runners:
+            on_connection = self.connections.get(name, DEFAULT_CONNECTION) == connection
+            if job_kind == kind and on_connection and name in self.runners:
                 self(name)
+
+    def wake_kind_on(self, connection: str) -> Callable[[str], None]:
+        """``JobContext.wake_kind`` for the jobs of one connection."""
+        return functools.partial(self._wake_kind_on, connection)
+
+    def _wake_kind_on(self, connection: str, kind: str) -> None:
+        self.wake_kind(kind, connection)
 
     def __call__(self, job_name: str) -> None:
         """Move ``job_name``'s next run to now; a no-op outside a running daemon."""
@@ -74,11 +85,13 @@ class PlannedJob:
     job: Job
     #: Builds a fresh, unstarted instance of the same job (used to go back after a failed reload).
     factory: Callable[[], Job]
+    #: The name of the rTorrent connection the job uses (``job.NAME.connection``).
+    connection: str = DEFAULT_CONNECTION
 
 
 @dataclass
 class Plan:
-    """A validated configuration: the client and every job to run, built but not started."""
+    """A validated configuration: the clients and every job to run, built but not started."""
 
     config: Config
     url: str
@@ -87,11 +100,20 @@ class Plan:
     waker: Waker
     #: ``[GLOBAL]`` and the daemon-wide ``[TORQUE]`` keys, read once; the jobs' contexts hold the same.
     settings: GlobalSettings = field(default_factory=GlobalSettings)
+    #: Every connection by name, ``default`` (``url`` and ``client``) first.
+    connections: dict[str, Endpoint] = field(default_factory=dict)
 
     @property
     def shown_url(self) -> str:
         """The rTorrent URL for log lines and output: a password in it is masked."""
         return masked_url(self.url)
+
+    @property
+    def clients(self) -> dict[str, RtorrentClient]:
+        """Every connection's client by name (the default one alone when none is configured)."""
+        return {name: endpoint.client for name, endpoint in self.connections.items()} or {
+            DEFAULT_CONNECTION: self.client
+        }
 
     def scheduler_options(self) -> dict[str, Any]:
         """Fresh keyword arguments for this plan's scheduler (APScheduler consumes the ones it gets)."""
@@ -99,22 +121,52 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """One named rTorrent: its resolved URL and its client (no I/O yet)."""
+
+    name: str
+    url: str
+    client: RtorrentClient
+
+    @property
+    def shown_url(self) -> str:
+        """The URL with a password in it masked."""
+        return masked_url(self.url)
+
+
+@dataclass(frozen=True)
 class Connection:
-    """The loaded configuration, its settings, and a client (no I/O yet) for the rTorrent it names."""
+    """The loaded configuration, its settings, and a client (no I/O yet) for each rTorrent it names."""
 
     config: Config
     settings: GlobalSettings
     url: str
     client: RtorrentClient
+    #: Every connection by name, ``default`` first.
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
 
 
 def load_and_connect(settings: Settings) -> Connection:
-    """Load the configuration, read its settings once and make the client for the rTorrent it names."""
+    """Load the configuration, read its settings once and make a client for each rTorrent it names."""
     config = load_config(settings.config_dir, settings.extra_files, settings.defines, settings.environ)
     global_settings = GlobalSettings.from_config(config)
-    url = resolve_url(settings.url, settings.environ, global_settings.scgi_url, global_settings.rtorrent_rc)
-    client = RtorrentClient(url, timeout=global_settings.rpc_timeout)
-    return Connection(config=config, settings=global_settings, url=url, client=client)
+    specs = connection_specs(config, global_settings.rpc_timeout)
+    endpoints = {name: _endpoint(spec, settings, global_settings) for name, spec in specs.items()}
+    default = endpoints[DEFAULT_CONNECTION]
+    return Connection(
+        config=config, settings=global_settings, url=default.url, client=default.client, endpoints=endpoints
+    )
+
+
+def _endpoint(spec: ConnectionSpec, settings: Settings, global_settings: GlobalSettings) -> Endpoint:
+    """The default connection is found as a single-instance daemon finds it; the others are as written."""
+    if spec.name == DEFAULT_CONNECTION:
+        scgi_url = spec.url if spec.url is not None else global_settings.scgi_url
+        url = resolve_url(settings.url, settings.environ, scgi_url, global_settings.rtorrent_rc)
+    else:
+        assert spec.url is not None  # only the default may be found by discovery
+        url = spec.url
+    return Endpoint(spec.name, url, RtorrentClient(url, timeout=spec.rpc_timeout))
 
 
 def build_plan(settings: Settings, *, only_job: str | None = None) -> Plan:
@@ -122,7 +174,9 @@ def build_plan(settings: Settings, *, only_job: str | None = None) -> Plan:
     connection = load_and_connect(settings)
     waker = Waker()
     selected = _selected_jobs(job_configs(connection.config, dry_run=settings.dry_run), only_job)
-    planned = [_planned_job(job_config, connection, waker) for job_config in selected]
+    # --connection moves the one job of --run-once / --load-pending to another rTorrent.
+    override = settings.connection if only_job is not None else None
+    planned = [_planned_job(job_config, connection, waker, override) for job_config in selected]
     return Plan(
         config=connection.config,
         url=connection.url,
@@ -130,6 +184,7 @@ def build_plan(settings: Settings, *, only_job: str | None = None) -> Plan:
         jobs=planned,
         waker=waker,
         settings=connection.settings,
+        connections=connection.endpoints,
     )
 
 
@@ -144,28 +199,59 @@ def _selected_jobs(configured: list[JobConfig], only_job: str | None) -> list[Jo
     return selected
 
 
-def _planned_job(job_config: JobConfig, connection: Connection, waker: Waker) -> PlannedJob:
+def _job_endpoint(job_config: JobConfig, connection: Connection, override: str | None) -> Endpoint:
+    """The connection ``job.NAME.connection`` names (``default`` when not set), or ``override``."""
+    if override is not None:
+        return named_endpoint(connection.endpoints, override)
+    setting = job_config.connection
+    name = setting.value.strip() if setting is not None and setting.value.strip() else DEFAULT_CONNECTION
+    endpoint = connection.endpoints.get(name)
+    if endpoint is None:
+        assert setting is not None
+        known = ", ".join(connection.endpoints)
+        raise setting.error(
+            f"unknown connection {name!r} (connections: {known})", job_config.key("connection")
+        )
+    return endpoint
+
+
+def named_endpoint(endpoints: Mapping[str, Endpoint], name: str) -> Endpoint:
+    """The connection ``--connection NAME`` asks for; ConfigError listing the known ones."""
+    endpoint = endpoints.get(name)
+    if endpoint is None:
+        known = ", ".join(endpoints)
+        raise ConfigError(f"--connection: unknown connection {name!r} (connections: {known})")
+    return endpoint
+
+
+def _planned_job(
+    job_config: JobConfig, connection: Connection, waker: Waker, override: str | None = None
+) -> PlannedJob:
     """Parse the job's schedule and build the job with its own logger and context."""
     trigger = parse_schedule(
         job_config.schedule, job_config.key("schedule"), timezone=connection.settings.scheduler.timezone
     )
+    endpoint = _job_endpoint(job_config, connection, override)
     job_log = logging.getLogger(f"pyrotorque.job.{job_config.name}")
     if job_config.log_level is not None:
         job_log.setLevel(job_config.log_level)
     context = JobContext(
         name=job_config.name,
-        client=connection.client,
+        client=endpoint.client,
         config=connection.config,
         dry_run=job_config.dry_run,
         log=job_log,
         wake=waker,
-        wake_kind=waker.wake_kind,
+        wake_kind=waker.wake_kind_on(endpoint.name),
         settings=connection.settings,
         figures=PROCESS_FIGURES,
+        connection=endpoint.name,
+        clients={name: other.client for name, other in connection.endpoints.items()},
     )
     factory = functools.partial(build_job, job_config, context)
     job = factory()
     waker.kinds[job_config.name] = job.kind
+    waker.connections[job_config.name] = endpoint.name
     return PlannedJob(
         name=job_config.name,
         handler=str(job_config.handler.value),
@@ -173,4 +259,5 @@ def _planned_job(job_config: JobConfig, connection: Connection, waker: Waker) ->
         trigger=trigger,
         job=job,
         factory=factory,
+        connection=endpoint.name,
     )

@@ -18,9 +18,11 @@ from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pyrotorque import __version__
+from pyrotorque.config.connections import DEFAULT_CONNECTION
 from pyrotorque.daemon.detach import ReadyPipe
 from pyrotorque.daemon.outcome import StartOutcome, StartResult
 from pyrotorque.daemon.plan import Plan, PlannedJob, Settings, build_plan
@@ -221,6 +223,7 @@ class Daemon(Stopping):
         # The worker threads, misfire grace, coalescing and max_instances come from apscheduler.* keys;
         # the package default is one worker, so ticks run one after the other as in the original.
         scheduler = BackgroundScheduler(**plan.scheduler_options())
+        executors = _connection_executors(plan, scheduler)
         for planned in plan.jobs:
             try:
                 planned.job.start()
@@ -240,11 +243,22 @@ class Daemon(Stopping):
             # The status board (--status) and the figures the exporter serves both follow the ticks.
             observer = FanOut(self.board, PROCESS_FIGURES)
             runner = TickRunner(
-                planned.name, planned.job.run, planned.job.log, rerun=plan.waker, observer=observer
+                planned.name,
+                planned.job.run,
+                planned.job.log,
+                rerun=plan.waker,
+                observer=observer,
+                connection=planned.connection,
             )
             self._runners.append(runner)
             plan.waker.runners[planned.name] = runner
-            scheduler.add_job(runner, trigger=planned.trigger, id=planned.name, name=planned.name)
+            scheduler.add_job(
+                runner,
+                trigger=planned.trigger,
+                id=planned.name,
+                name=planned.name,
+                executor=executors.get(planned.connection, "default"),
+            )
         scheduler.start()
         self._scheduler = scheduler
         plan.waker.scheduler = scheduler
@@ -256,12 +270,30 @@ class Daemon(Stopping):
         """Publish the started jobs for --status, and log each one's schedule and next run."""
         if self.board is not None:
             self.board.set_jobs(
-                [(job.name, job.handler, job.schedule) for job in self._started], _next_runs(self._started)
+                [(job.name, job.handler, job.schedule) for job in self._started],
+                _next_runs(self._started),
+                connections={job.name: job.connection for job in self._started},
+                urls={name: endpoint.shown_url for name, endpoint in plan.connections.items()} or None,
             )
         for job in scheduler.get_jobs():
             log.info(
                 "Job %s scheduled: %s (next run at %s)", job.id, _schedule_of(plan, job.id), job.next_run_time
             )
+
+
+def _connection_executors(plan: Plan, scheduler: BackgroundScheduler) -> dict[str, str]:
+    """One worker pool per connection in use, so a frozen rTorrent holds only its own jobs' ticks.
+
+    The default connection's jobs run in APScheduler's ``default`` pool as before; each other connection
+    gets a pool of the same size (``apscheduler.executors.default.max_workers``). Answers connection name
+    -> executor alias.
+    """
+    used = {planned.connection for planned in plan.jobs} - {DEFAULT_CONNECTION}
+    aliases: dict[str, str] = {}
+    for name in sorted(used):
+        aliases[name] = f"connection:{name}"
+        scheduler.add_executor(ThreadPoolExecutor(plan.settings.scheduler.max_threads), alias=aliases[name])
+    return aliases
 
 
 class _NoJobStarted(Exception):

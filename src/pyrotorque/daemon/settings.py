@@ -32,6 +32,8 @@ class Settings:
     cron: bool = False
     pid_file: Path | None = None
     guard_file: Path | None = None
+    #: ``--connection``: the ``[CONNECTIONS]`` name --match, --check and --run-once talk to.
+    connection: str | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @property

@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +47,18 @@ class JobStatus:
     last_error_at: float | None = None
     runs: int = 0
     failures: int = 0
+    #: The ``[CONNECTIONS]`` name of the job's rTorrent.
+    connection: str = "default"
+
+
+@dataclass
+class ConnectionStatus:
+    """One rTorrent the daemon serves, as its jobs' ticks last found it."""
+
+    name: str
+    url: str
+    reachable: bool | None = None
+    reachable_since: float | None = None
 
 
 @dataclass
@@ -63,6 +75,8 @@ class DaemonStatus:
     reachable_since: float | None = None
     jobs: list[JobStatus] = field(default_factory=list)
     format: int = FORMAT
+    #: Every connection, ``default`` first; ``url`` and ``reachable`` above repeat the default's.
+    connections: list[ConnectionStatus] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DaemonStatus:
@@ -71,8 +85,9 @@ class DaemonStatus:
             raise ValueError("not a status file of this version")
         try:
             jobs = [JobStatus(**job) for job in data.get("jobs", [])]
-            fields = {key: value for key, value in data.items() if key != "jobs"}
-            return cls(**fields, jobs=jobs)
+            connections = [ConnectionStatus(**one) for one in data.get("connections", [])]
+            fields = {key: value for key, value in data.items() if key not in ("jobs", "connections")}
+            return cls(**fields, jobs=jobs, connections=connections)
         except TypeError as exc:
             raise ValueError(f"bad status file: {exc}") from None
 
@@ -97,13 +112,26 @@ class StatusBoard:
         self._jobs: dict[str, JobStatus] = {}
 
     def set_jobs(
-        self, jobs: Iterable[tuple[str, str, str]], next_run: Callable[[str], datetime | None]
+        self,
+        jobs: Iterable[tuple[str, str, str]],
+        next_run: Callable[[str], datetime | None],
+        connections: Mapping[str, str] | None = None,
+        urls: Mapping[str, str] | None = None,
     ) -> None:
-        """The jobs now running, as (name, handler, schedule); a reload replaces them."""
+        """The jobs now running, as (name, handler, schedule); a reload replaces them.
+
+        ``connections`` maps a job's name to its connection's (``default`` when missing); ``urls`` maps
+        each connection's name to its shown URL.
+        """
+        by_job = connections or {}
         with self._lock:
             self._next_run = next_run
-            self._jobs = {name: JobStatus(name, handler, schedule) for name, handler, schedule in jobs}
+            self._jobs = {
+                name: JobStatus(name, handler, schedule, connection=by_job.get(name, "default"))
+                for name, handler, schedule in jobs
+            }
             self.status.jobs = list(self._jobs.values())
+            self._set_connections(urls or {"default": self.status.url})
             self._refresh_next_runs()
             self._write()
 
@@ -129,7 +157,7 @@ class StatusBoard:
                 job.failures += 1
                 job.last_error, job.last_error_at = (error or outcome)[:500], now
             if outcome != ERROR:  # a bug in a job says nothing about the connection
-                self._reachable(outcome != UNREACHABLE, now)
+                self._reachable(job.connection, outcome != UNREACHABLE, now)
             self._refresh_next_runs()
             self._write()
 
@@ -138,8 +166,19 @@ class StatusBoard:
         with self._lock, contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
-    def _reachable(self, reachable: bool, now: float) -> None:
-        if self.status.reachable != reachable:
+    def _set_connections(self, urls: Mapping[str, str]) -> None:
+        known = {one.name: one for one in self.status.connections}
+        self.status.connections = [
+            known.get(name) or ConnectionStatus(name, url) for name, url in urls.items()
+        ]
+        for one in self.status.connections:
+            one.url = urls[one.name]
+
+    def _reachable(self, connection: str, reachable: bool, now: float) -> None:
+        for one in self.status.connections:
+            if one.name == connection and one.reachable != reachable:
+                one.reachable, one.reachable_since = reachable, now
+        if connection == "default" and self.status.reachable != reachable:
             self.status.reachable, self.status.reachable_since = reachable, now
 
     def _refresh_next_runs(self) -> None:

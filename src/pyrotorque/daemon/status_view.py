@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pyrotorque.daemon.status_board import DaemonStatus, JobStatus
+from pyrotorque.daemon.status_board import ConnectionStatus, DaemonStatus, JobStatus
 from pyrotorque.durations import format_duration
 from pyrotorque.tick_outcomes import OK
 
@@ -30,28 +30,43 @@ def _last_run(job: JobStatus, now: float) -> str:
     return f"{_when(job.last_end, now)} ({took:.2f} s) {job.last_outcome or '?'}"
 
 
-def _connection(status: DaemonStatus, now: float) -> str:
-    if status.reachable is None:
+def _connection(one: DaemonStatus | ConnectionStatus, now: float, name: str = "") -> str:
+    if one.reachable is None:
         state = "not asked yet"
     else:
-        word = "reachable" if status.reachable else "NOT reachable"
-        since = status.reachable_since
+        word = "reachable" if one.reachable else "NOT reachable"
+        since = one.reachable_since
         state = f"{word} for {_ago(since, now)}" if since is not None else word
-    return f"rTorrent at {status.url}: {state}"
+    return f"rTorrent {name}at {one.url}: {state}"
+
+
+def _connections(status: DaemonStatus, now: float) -> list[str]:
+    """One line for a single rTorrent (as before several could be served), else one per connection."""
+    if len(status.connections) <= 1:
+        return [_connection(status, now)]
+    return [_connection(one, now, f"{one.name!r} ") for one in status.connections]
+
+
+def _job_rows(status: DaemonStatus, now: float) -> list[tuple[str, ...]]:
+    several = len(status.connections) > 1
+    head = ("job", "schedule", "last run", "next run", "runs/failed")
+    rows: list[tuple[str, ...]] = [(*head, "connection") if several else head]
+    for job in status.jobs:
+        counts = f"{job.runs}/{job.failures}"
+        row = (job.name, job.schedule, _last_run(job, now), _when(job.next_run, now), counts)
+        rows.append((*row, job.connection) if several else row)
+    return rows
 
 
 def status_lines(status: DaemonStatus, now: float) -> list[str]:
     """The lines after "pyrotorque is running as process #PID"."""
     lines = [
         f"version {status.version}, up {_ago(status.started, now)} (since {_when(status.started, now)})",
-        _connection(status, now),
+        *_connections(status, now),
     ]
     if not status.jobs:
         return [*lines, "no active jobs"]
-    rows = [("job", "schedule", "last run", "next run", "runs/failed")]
-    for job in status.jobs:
-        counts = f"{job.runs}/{job.failures}"
-        rows.append((job.name, job.schedule, _last_run(job, now), _when(job.next_run, now), counts))
+    rows = _job_rows(status, now)
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines += [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows

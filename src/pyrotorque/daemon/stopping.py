@@ -144,7 +144,8 @@ class Stopping:
 
     def _cut_calls(self) -> None:
         """Cut the rTorrent calls in flight; later calls fail at once (from a timer thread)."""
-        if self.plan.client.abort_calls(_CUT_REASON) and not self._calls_cut:
+        cut = [client.abort_calls(_CUT_REASON) for client in self.plan.clients.values()]
+        if any(cut) and not self._calls_cut:
             self._calls_cut = True
             log.info("Cutting the rTorrent calls still running: the daemon is stopping")
 

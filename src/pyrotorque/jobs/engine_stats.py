@@ -60,9 +60,13 @@ class EngineStats(Job):
         if startup is not None:
             # A start stamp ahead of rTorrent's clock (clock skew) shows as 0s, not as a countdown.
             uptime = format_duration(max(0, int(now_seconds - startup)), weeks=True, max_units=2)
+        # One stats job per connection; each line names its connection unless it is the only default one.
+        connection = self.context.connection
+        on = "" if connection == "default" else f" (connection {connection})"
         self.log.info(
-            "Stats for %s - up %s, %s items, %s",
+            "Stats for %s%s - up %s, %s items, %s",
             _required(name),
+            on,
             uptime,
             _required(items),
             self.context.client.stats,

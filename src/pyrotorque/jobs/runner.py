@@ -54,8 +54,11 @@ class TickRunner:
         reminder_interval: float = REMINDER_INTERVAL,
         rerun: Callable[[str], None] | None = None,
         observer: TickObserver | None = None,
+        connection: str = "default",
     ) -> None:
         self.job_name = job_name
+        #: "rTorrent" or "rTorrent 'NAME'": which instance the outage lines are about.
+        self._rtorrent = "rTorrent" if connection == "default" else f"rTorrent {connection!r}"
         #: Asks the scheduler for another tick now; used when a wake arrived during a tick.
         self._rerun = rerun
         self._observer: TickObserver = observer or _NoObserver()
@@ -137,23 +140,26 @@ class TickRunner:
         now = self._clock()
         if self._lost_since is None:
             self._lost_since = self._last_reminder = now
-            self._log.warning("Job %s: rTorrent connection lost: %s", self.job_name, exc)
+            self._log.warning("Job %s: %s connection lost: %s", self.job_name, self._rtorrent, exc)
         elif now - self._last_reminder >= self._reminder_interval:
             self._last_reminder = now
             self._log.warning(
-                "Job %s: rTorrent still unreachable after %.0f s: %s",
+                "Job %s: %s still unreachable after %.0f s: %s",
                 self.job_name,
+                self._rtorrent,
                 now - self._lost_since,
                 exc,
             )
         else:
-            self._log.debug("Job %s: rTorrent still unreachable: %s", self.job_name, exc)
+            self._log.debug("Job %s: %s still unreachable: %s", self.job_name, self._rtorrent, exc)
 
     def _back(self) -> None:
         if self._lost_since is not None:
             down_for = self._clock() - self._lost_since
             self._lost_since = None
-            self._log.info("Job %s: rTorrent connection is back after %.0f s", self.job_name, down_for)
+            self._log.info(
+                "Job %s: %s connection is back after %.0f s", self.job_name, self._rtorrent, down_for
+            )
 
     def _fault(self, exc: RtorrentError) -> None:
         # rTorrent answered, so the connection itself works.
