@@ -10,13 +10,14 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sandbox.metafiles import make_metafile
-from sandbox.rtorrent import RtorrentSandbox, SandboxFactory, unavailable_reason
+from sandbox.rtorrent import RtorrentSandbox, SandboxFactory, free_port, unavailable_reason
 
 from tests.support.foreground import output_so_far, start_foreground, stop_foreground, write_config
 from tests.support.polling import wait_for
@@ -35,6 +36,8 @@ class Pair:
     default_watch: Path
     sid_watch: Path
     config_dir: Path
+    #: The exporter of each instance: the default's, then sid's.
+    ports: tuple[int, int]
 
 
 def _require_both() -> None:
@@ -55,19 +58,20 @@ def pair(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
         watches = [tmp_path / "watch-default", tmp_path / "watch-sid"]
         for watch in watches:
             watch.mkdir()
+        ports = (free_port(), free_port())
         config_dir = write_config(
             tmp_path / "cfg",
             default.url,
-            _torque(watches[0], watches[1]),
+            _torque(watches[0], watches[1], ports),
             global_extra=f"rpc_timeout = 60\n\n[CONNECTIONS]\nsid = {sid.url}\n",
         )
-        yield Pair(default, sid, watches[0], watches[1], config_dir)
+        yield Pair(default, sid, watches[0], watches[1], config_dir, ports)
     finally:
         for factory in factories:
             factory.close_all()
 
 
-def _torque(default_watch: Path, sid_watch: Path) -> str:
+def _torque(default_watch: Path, sid_watch: Path, ports: tuple[int, int]) -> str:
     """A queue and a tree watch per instance; the tree watches load items their queue starts."""
     jobs = ["[TORQUE]", "job.connstats.schedule = second=*/2"]
     for name, watch, connection in (("", default_watch, None), ("_sid", sid_watch, "sid")):
@@ -88,6 +92,20 @@ def _torque(default_watch: Path, sid_watch: Path) -> str:
                 f"job.queue{name}.connection = {connection}",
                 f"job.watch{name}.connection = {connection}",
             ]
+    # One exporter per instance, each on its own port; the pyrotorque_* figures only on the first.
+    for name, port, connection in (("", ports[0], None), ("_sid", ports[1], "sid")):
+        jobs += [
+            f"job.exporter{name}.handler = RtorrentExporter",
+            f"job.exporter{name}.active = yes",
+            f"job.exporter{name}.schedule = hour=*",
+            f"job.exporter{name}.port = {port}",
+            f"job.exporter{name}.scrape_timeout = 2",
+        ]
+        if connection:
+            jobs += [
+                f"job.exporter{name}.connection = {connection}",
+                f"job.exporter{name}.daemon_metrics = no",
+            ]
     jobs.append("job.stats_sid.handler = EngineStats")
     jobs.append("job.stats_sid.schedule = second=*/2")
     jobs.append("job.stats_sid.connection = sid")
@@ -105,6 +123,17 @@ def drop(watch: Path, name: str) -> str:
 
 def started_on(sandbox: RtorrentSandbox, info_hash: str) -> bool:
     return info_hash in sandbox.item_hashes() and sandbox.rpc("d.state", info_hash) == 1
+
+
+def scrape(port: int) -> dict[str, str]:
+    """The exporter's page as ``series -> value`` (empty when it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return {}
+    pairs = (line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    return {series: value for series, value in pairs}
 
 
 def start_daemon(pair: Pair) -> subprocess.Popen[str]:
@@ -156,6 +185,12 @@ def test_items_land_and_start_on_their_own_instance_only(pair: Pair) -> None:
         jobs = {job["name"]: job["connection"] for job in status_file(pair)["jobs"]}  # type: ignore[attr-defined]
         assert jobs["watch_sid"] == jobs["queue_sid"] == "sid"
         assert jobs["watch"] == jobs["queue"] == "default"
+        default_page, sid_page = scrape(pair.ports[0]), scrape(pair.ports[1])
+        assert default_page["rtorrent_up"] == sid_page["rtorrent_up"] == "1.0"
+        assert any(series.startswith('rtorrent_info{client_version="0.9.8"') for series in default_page)
+        assert any(series.startswith('rtorrent_info{client_version="0.16') for series in sid_page)
+        assert any(series.startswith("pyrotorque_job_runs_total") for series in default_page)
+        assert not any(series.startswith("pyrotorque_") for series in sid_page)
         checked = _cli(pair, "--check")
         assert "connection default: rTorrent 0.9.8" in checked.stdout, checked.stdout
         assert "connection sid: rTorrent 0.16" in checked.stdout, checked.stdout
@@ -181,6 +216,8 @@ def test_a_frozen_instance_holds_only_its_own_jobs(pair: Pair) -> None:
                 lambda: status_file(pair) and _running("stats_sid", pair),
                 "a tick stuck on the frozen sid",
             )
+            await_(daemon, lambda: scrape(pair.ports[1]).get("rtorrent_up") == "0.0", "sid's exporter: up 0")
+            assert scrape(pair.ports[0]).get("rtorrent_up") == "1.0"
             while_frozen = drop(pair.default_watch, "while-sid-frozen")
             # Within the usual wait: a default job held behind the frozen instance would need 60 s.
             await_(
