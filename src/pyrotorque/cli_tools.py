@@ -28,7 +28,8 @@ def check(settings: daemon.Settings) -> int:
     for planned in plan.jobs:
         next_run = planned.trigger.get_next_fire_time(None, now)
         on = f", connection {planned.connection}" if several else ""
-        say(f"job {planned.name}: {planned.handler}, schedule {planned.schedule!r}, next run at {next_run}{on}")
+        schedule = f"schedule {planned.schedule!r}"
+        say(f"job {planned.name}: {planned.handler}, {schedule}, next run at {next_run}{on}")
     if not plan.jobs:
         say("no active jobs")
     return _check_connections(plan, settings.connection)
@@ -42,24 +43,24 @@ def _check_connections(plan: daemon.Plan, only: str | None) -> int:
     """
     from pyrotorque.errors import RtorrentError
 
-    endpoints = list(plan.connections.values()) or [daemon.Endpoint("default", plan.url, plan.client)]
+    instances = list(plan.connections.values()) or [daemon.Instance("default", plan.url, plan.client)]
     if only is not None:
-        endpoints = [daemon.named_endpoint({one.name: one for one in endpoints}, only)]
+        instances = [daemon.named_instance({one.name: one for one in instances}, only)]
     named = len(plan.connections) > 1
     failure: RtorrentError | None = None
-    for endpoint in endpoints:
-        label = f"connection {endpoint.name}: " if named else ""
+    for instance in instances:
+        label = f"connection {instance.name}: " if named else ""
         try:
-            info = endpoint.client.server_info()
+            info = instance.client.server_info()
         except RtorrentError as exc:
             if not named:
                 raise
-            say(f"{label}NOT reachable at {endpoint.shown_url}: {exc}")
+            say(f"{label}NOT reachable at {instance.shown_url}: {exc}")
             failure = failure or exc
             continue
         version = info.client_version_text or ".".join(map(str, info.client_version))
         say(
-            f"{label}rTorrent {version} (libtorrent {info.library_version}) at {endpoint.shown_url}, "
+            f"{label}rTorrent {version} (libtorrent {info.library_version}) at {instance.shown_url}, "
             f"{info.protocol}, {len(info.methods)} methods"
         )
     if failure is not None:
@@ -96,7 +97,7 @@ def match(args: argparse.Namespace, settings: daemon.Settings) -> int:
 
     connection = daemon.load_and_connect(settings)
     aliases = connection.settings.announce_aliases
-    client = daemon.named_endpoint(connection.endpoints, settings.connection or "default").client
+    client = daemon.named_instance(connection.instances, settings.connection or "default").client
     try:
         items = match_items(client, args.match, view=args.view, sort=args.sort, aliases=aliases)
     except ConditionError as exc:

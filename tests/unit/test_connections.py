@@ -28,8 +28,8 @@ def configure(tmp_path: Path, config_ini: str, torque_ini: str = "") -> Settings
 def test_a_config_without_connections_has_only_the_default_one(tmp_path: Path) -> None:
     settings = configure(tmp_path, "[GLOBAL]\nscgi_url = scgi:///a/rpc.socket\n")
     connection = load_and_connect(settings)
-    assert list(connection.endpoints) == ["default"]
-    assert connection.endpoints["default"].client is connection.client
+    assert list(connection.instances) == ["default"]
+    assert connection.instances["default"].client is connection.client
     assert connection.url == "scgi:///a/rpc.socket"
 
 
@@ -39,11 +39,11 @@ def test_named_connections_with_their_own_timeouts(tmp_path: Path) -> None:
         "[GLOBAL]\nscgi_url = scgi:///a/rpc.socket\nrpc_timeout = 4\n"
         "[CONNECTIONS]\ndisk2 = scgi://127.0.0.1:5001\ndisk2.rpc_timeout = 90\nbox-3 = http://127.0.0.1:8080/RPC2\n",
     )
-    endpoints = load_and_connect(settings).endpoints
-    assert list(endpoints) == ["default", "disk2", "box-3"]
-    assert endpoints["disk2"].url == "scgi://127.0.0.1:5001"
-    assert endpoints["disk2"].client.timeout == 90.0
-    assert endpoints["box-3"].client.timeout == endpoints["default"].client.timeout == 4.0
+    instances = load_and_connect(settings).instances
+    assert list(instances) == ["default", "disk2", "box-3"]
+    assert instances["disk2"].url == "scgi://127.0.0.1:5001"
+    assert instances["disk2"].client.timeout == 90.0
+    assert instances["box-3"].client.timeout == instances["default"].client.timeout == 4.0
 
 
 def test_default_in_connections_is_the_default_url_and_url_options_still_win(tmp_path: Path) -> None:

@@ -32,13 +32,13 @@ if TYPE_CHECKING:
     from pyrotorque.daemon.outcome import StartOutcome, StartResult
     from pyrotorque.daemon.plan import (
         Connection,
-        Endpoint,
+        Instance,
         Plan,
         PlannedJob,
         Waker,
         build_plan,
         load_and_connect,
-        named_endpoint,
+        named_instance,
     )
     from pyrotorque.daemon.serve import GUARD_CHECK_INTERVAL, GUARD_STOP_GRACE, Daemon
     from pyrotorque.daemon.settings import GUARD_FILE_NAME, LOG_DIR_NAME, PID_FILE_NAME, Settings
@@ -55,13 +55,13 @@ _SOURCES = {
     **dict.fromkeys(
         (
             "Connection",
-            "Endpoint",
+            "Instance",
             "Plan",
             "PlannedJob",
             "Waker",
             "build_plan",
             "load_and_connect",
-            "named_endpoint",
+            "named_instance",
         ),
         "plan",
     ),
@@ -81,8 +81,8 @@ __all__ = [
     "STOP_TIMEOUT",
     "Connection",
     "Daemon",
-    "Endpoint",
     "GuardFileMissing",
+    "Instance",
     "Plan",
     "PlannedJob",
     "ReadyPipe",
@@ -95,7 +95,7 @@ __all__ = [
     "check_may_start",
     "detach",
     "load_and_connect",
-    "named_endpoint",
+    "named_instance",
     "start",
     "status",
     "stop",

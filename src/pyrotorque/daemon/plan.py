@@ -101,7 +101,7 @@ class Plan:
     #: ``[GLOBAL]`` and the daemon-wide ``[TORQUE]`` keys, read once; the jobs' contexts hold the same.
     settings: GlobalSettings = field(default_factory=GlobalSettings)
     #: Every connection by name, ``default`` (``url`` and ``client``) first.
-    connections: dict[str, Endpoint] = field(default_factory=dict)
+    connections: dict[str, Instance] = field(default_factory=dict)
 
     @property
     def shown_url(self) -> str:
@@ -111,7 +111,7 @@ class Plan:
     @property
     def clients(self) -> dict[str, RtorrentClient]:
         """Every connection's client by name (the default one alone when none is configured)."""
-        return {name: endpoint.client for name, endpoint in self.connections.items()} or {
+        return {name: instance.client for name, instance in self.connections.items()} or {
             DEFAULT_CONNECTION: self.client
         }
 
@@ -121,7 +121,7 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class Instance:
     """One named rTorrent: its resolved URL and its client (no I/O yet)."""
 
     name: str
@@ -143,7 +143,7 @@ class Connection:
     url: str
     client: RtorrentClient
     #: Every connection by name, ``default`` first.
-    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    instances: dict[str, Instance] = field(default_factory=dict)
 
 
 def load_and_connect(settings: Settings) -> Connection:
@@ -151,14 +151,14 @@ def load_and_connect(settings: Settings) -> Connection:
     config = load_config(settings.config_dir, settings.extra_files, settings.defines, settings.environ)
     global_settings = GlobalSettings.from_config(config)
     specs = connection_specs(config, global_settings.rpc_timeout)
-    endpoints = {name: _endpoint(spec, settings, global_settings) for name, spec in specs.items()}
-    default = endpoints[DEFAULT_CONNECTION]
+    instances = {name: _instance(spec, settings, global_settings) for name, spec in specs.items()}
+    default = instances[DEFAULT_CONNECTION]
     return Connection(
-        config=config, settings=global_settings, url=default.url, client=default.client, endpoints=endpoints
+        config=config, settings=global_settings, url=default.url, client=default.client, instances=instances
     )
 
 
-def _endpoint(spec: ConnectionSpec, settings: Settings, global_settings: GlobalSettings) -> Endpoint:
+def _instance(spec: ConnectionSpec, settings: Settings, global_settings: GlobalSettings) -> Instance:
     """The default connection is found as a single-instance daemon finds it; the others are as written."""
     if spec.name == DEFAULT_CONNECTION:
         scgi_url = spec.url if spec.url is not None else global_settings.scgi_url
@@ -166,7 +166,7 @@ def _endpoint(spec: ConnectionSpec, settings: Settings, global_settings: GlobalS
     else:
         assert spec.url is not None  # only the default may be found by discovery
         url = spec.url
-    return Endpoint(spec.name, url, RtorrentClient(url, timeout=spec.rpc_timeout))
+    return Instance(spec.name, url, RtorrentClient(url, timeout=spec.rpc_timeout))
 
 
 def build_plan(settings: Settings, *, only_job: str | None = None) -> Plan:
@@ -184,7 +184,7 @@ def build_plan(settings: Settings, *, only_job: str | None = None) -> Plan:
         jobs=planned,
         waker=waker,
         settings=connection.settings,
-        connections=connection.endpoints,
+        connections=connection.instances,
     )
 
 
@@ -199,29 +199,29 @@ def _selected_jobs(configured: list[JobConfig], only_job: str | None) -> list[Jo
     return selected
 
 
-def _job_endpoint(job_config: JobConfig, connection: Connection, override: str | None) -> Endpoint:
+def _job_instance(job_config: JobConfig, connection: Connection, override: str | None) -> Instance:
     """The connection ``job.NAME.connection`` names (``default`` when not set), or ``override``."""
     if override is not None:
-        return named_endpoint(connection.endpoints, override)
+        return named_instance(connection.instances, override)
     setting = job_config.connection
     name = setting.value.strip() if setting is not None and setting.value.strip() else DEFAULT_CONNECTION
-    endpoint = connection.endpoints.get(name)
-    if endpoint is None:
+    instance = connection.instances.get(name)
+    if instance is None:
         assert setting is not None
-        known = ", ".join(connection.endpoints)
+        known = ", ".join(connection.instances)
         raise setting.error(
             f"unknown connection {name!r} (connections: {known})", job_config.key("connection")
         )
-    return endpoint
+    return instance
 
 
-def named_endpoint(endpoints: Mapping[str, Endpoint], name: str) -> Endpoint:
+def named_instance(instances: Mapping[str, Instance], name: str) -> Instance:
     """The connection ``--connection NAME`` asks for; ConfigError listing the known ones."""
-    endpoint = endpoints.get(name)
-    if endpoint is None:
-        known = ", ".join(endpoints)
+    instance = instances.get(name)
+    if instance is None:
+        known = ", ".join(instances)
         raise ConfigError(f"--connection: unknown connection {name!r} (connections: {known})")
-    return endpoint
+    return instance
 
 
 def _planned_job(
@@ -231,27 +231,27 @@ def _planned_job(
     trigger = parse_schedule(
         job_config.schedule, job_config.key("schedule"), timezone=connection.settings.scheduler.timezone
     )
-    endpoint = _job_endpoint(job_config, connection, override)
+    instance = _job_instance(job_config, connection, override)
     job_log = logging.getLogger(f"pyrotorque.job.{job_config.name}")
     if job_config.log_level is not None:
         job_log.setLevel(job_config.log_level)
     context = JobContext(
         name=job_config.name,
-        client=endpoint.client,
+        client=instance.client,
         config=connection.config,
         dry_run=job_config.dry_run,
         log=job_log,
         wake=waker,
-        wake_kind=waker.wake_kind_on(endpoint.name),
+        wake_kind=waker.wake_kind_on(instance.name),
         settings=connection.settings,
         figures=PROCESS_FIGURES,
-        connection=endpoint.name,
-        clients={name: other.client for name, other in connection.endpoints.items()},
+        connection=instance.name,
+        clients={name: other.client for name, other in connection.instances.items()},
     )
     factory = functools.partial(build_job, job_config, context)
     job = factory()
     waker.kinds[job_config.name] = job.kind
-    waker.connections[job_config.name] = endpoint.name
+    waker.connections[job_config.name] = instance.name
     return PlannedJob(
         name=job_config.name,
         handler=str(job_config.handler.value),
@@ -259,5 +259,5 @@ def _planned_job(
         trigger=trigger,
         job=job,
         factory=factory,
-        connection=endpoint.name,
+        connection=instance.name,
     )

@@ -273,7 +273,7 @@ class Daemon(Stopping):
                 [(job.name, job.handler, job.schedule) for job in self._started],
                 _next_runs(self._started),
                 connections={job.name: job.connection for job in self._started},
-                urls={name: endpoint.shown_url for name, endpoint in plan.connections.items()} or None,
+                urls={name: instance.shown_url for name, instance in plan.connections.items()} or None,
             )
         for job in scheduler.get_jobs():
             log.info(
