@@ -18,7 +18,7 @@ from pyrotorque.jobs.treewatch.state import (
     state_path,
     write_state,
 )
-from pyrotorque.jobs.treewatch.state_keeper import StateKeeper
+from pyrotorque.jobs.treewatch.state_keeper import STAMP_SLACK_NS, StateKeeper
 from tests.support.clock import FakeClock
 from tests.unit.test_treewatch import ODD_NAMES
 
@@ -171,9 +171,10 @@ def test_first_scan_records_only_files_older_than_the_start(
     state = keeper(tmp_path / "tw.state", clock)
     state.load()
     started = state.mark_start()
-    assert started == clock.time_ns()
+    assert started == clock.time_ns() - STAMP_SLACK_NS
     old = Candidate(ROOT / "old.torrent", ROOT, FileStamp(1, started - 1, 1))
-    new = Candidate(ROOT / "new.torrent", ROOT, FileStamp(1, started, 2))
+    # Stamped by the coarse clock a few ms behind the start, yet written after it: new.
+    new = Candidate(ROOT / "new.torrent", ROOT, FileStamp(1, clock.time_ns() - 4_000_000, 2))
     with caplog.at_level(logging.INFO, logger=LOGGER):
         state.reconcile_root(ROOT, [old, new], clean=False)  # a listing error: first scan again next time
         state.reconcile_root(ROOT, [old, new], clean=True)

@@ -18,6 +18,13 @@ from pyrotorque.jobs.treewatch.scanner import Candidate, Outcome, SeenFiles
 from pyrotorque.jobs.treewatch.state import StateError, WatchState, backup_path, read_state, write_state
 from pyrotorque.jobs.treewatch.timing import DEFAULT_TIMING
 
+#: How far before the job's start a file's mtime still counts as written after it. File systems stamp
+#: new files from the kernel's coarse clock, which lags the fine clock by up to a tick (4 ms at
+#: HZ=250, 10 ms at HZ=100): a file written just after the start can look older than the start, and
+#: would be recorded, not loaded. Loading one that landed in the last 20 ms before the start is the
+#: safe side of that edge.
+STAMP_SLACK_NS = 20_000_000
+
 
 class StateKeeper:
     """The job's memory of handled files and first-scanned roots, saved with debouncing."""
@@ -58,9 +65,12 @@ class StateKeeper:
     # -- reading and the rules of a root's listing -----------------------------------------------------
 
     def mark_start(self) -> int:
-        """The job starts: files changed from now on are new even to a root's first scan; returns when."""
+        """The job starts: files changed from now on are new even to a root's first scan; returns when.
+
+        "Now" is ``STAMP_SLACK_NS`` early, for the file systems' coarse timestamps.
+        """
         if self._first_start_ns is None:
-            self._first_start_ns = self.clock.time_ns()
+            self._first_start_ns = self.clock.time_ns() - STAMP_SLACK_NS
         return self._first_start_ns
 
     def load(self) -> None:
