@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -182,6 +183,7 @@ class RtorrentSandbox:
         sid_root: Path = SID_ROOT,
         include_dir: Path | None = RC_INCLUDE_DIR,
         xmlrpc_size_limit: str | None = "16M",
+        run_as: str | None = None,
     ) -> None:
         if line not in LINES:
             raise ValueError(f"unknown rTorrent line {line!r}; expected one of {', '.join(LINES)}")
@@ -192,6 +194,10 @@ class RtorrentSandbox:
         self.include_dir = include_dir
         #: ``network.xmlrpc.size_limit.set`` in the rc file; None leaves rTorrent's default (512 KiB).
         self.xmlrpc_size_limit = xmlrpc_size_limit
+        #: A user to run rTorrent as (e.g. ``"nobody"``, to test what it cannot read); None runs it as
+        #: the caller. Its sandbox directory is then a fresh one in /tmp owned by that user, since
+        #: pytest's temporary directories are private to root.
+        self.run_as = run_as
         self.port: int | None = None
         self.version = ""
         self._directory: Path | None = None
@@ -205,12 +211,17 @@ class RtorrentSandbox:
         return self.line == "0.16"
 
     @property
+    def _own_directory(self) -> bool:
+        """True when the sandbox directory is made elsewhere and ``root/sandbox`` links to it."""
+        return self.chrooted or self.run_as is not None
+
+    @property
     def directory(self) -> Path:
         """The sandbox directory as the host sees it (inside the sid root for 0.16)."""
         if self._directory is None:
-            if not self.chrooted:
+            if not self._own_directory:
                 return self.root
-            raise SandboxError("the 0.16 sandbox directory exists only after prepare() or start()")
+            raise SandboxError("this sandbox directory exists only after prepare() or start()")
         return self._directory
 
     @property
@@ -293,10 +304,15 @@ class RtorrentSandbox:
             self.socket_path.unlink()  # a stale socket from a killed daemon blocks bind()
 
         command = ["rtorrent", "-n", "-o", f"import={self.rt_path(self.rc_path)}"]
+        user: dict[str, Any] = {}
         if self.chrooted:
-            command = ["chroot", str(self.sid_root), *command]
+            userspec = [f"--userspec={self._user_ids()[0]}:{self._user_ids()[1]}"] if self.run_as else []
+            command = ["chroot", *userspec, str(self.sid_root), *command]
         else:
             command[0] = str(SYSTEM_RTORRENT)
+            if self.run_as:
+                uid, gid = self._user_ids()
+                user = {"user": uid, "group": gid, "extra_groups": []}
         stdout_path = self.directory / "log" / "stdout.log"
         with stdout_path.open("ab") as stdout:
             # Own session: a Ctrl-C in the terminal must not reach the daemon mid-test.
@@ -307,6 +323,7 @@ class RtorrentSandbox:
                 stderr=subprocess.STDOUT,
                 cwd=self.directory,
                 start_new_session=True,
+                **user,
             )
         _running.add(self)
         try:
@@ -445,9 +462,9 @@ class RtorrentSandbox:
             time.sleep(0.02)
 
     def close(self) -> None:
-        """Stop the daemon; for 0.16 also remove the sandbox directory inside the sid root."""
+        """Stop the daemon; remove a sandbox directory made elsewhere (0.16's in the sid root)."""
         self.stop()
-        if self.chrooted and self._directory is not None:
+        if self._own_directory and self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
             with contextlib.suppress(FileNotFoundError):
                 (self.root / "sandbox").unlink()
@@ -485,9 +502,14 @@ class RtorrentSandbox:
         self._prepare_directory()
         return self.directory
 
+    def _user_ids(self) -> tuple[int, int]:
+        assert self.run_as is not None
+        entry = pwd.getpwnam(self.run_as)
+        return entry.pw_uid, entry.pw_gid
+
     def _prepare_directory(self) -> None:
-        if self.chrooted and self._directory is None:
-            tmp = self.sid_root / "tmp"
+        if self._own_directory and self._directory is None:
+            tmp = self.sid_root / "tmp" if self.chrooted else Path(tempfile.gettempdir())
             tmp.mkdir(exist_ok=True)
             self._directory = Path(tempfile.mkdtemp(prefix="pyrotorque-", dir=tmp))
             self.root.mkdir(parents=True, exist_ok=True)
@@ -497,6 +519,10 @@ class RtorrentSandbox:
             link.symlink_to(self._directory)
         for sub in ("session", "download", "log"):
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
+        if self.run_as is not None:
+            uid, gid = self._user_ids()
+            for path in (self.directory, *self.directory.rglob("*")):
+                os.chown(path, uid, gid, follow_symlinks=False)
 
     def _include_files(self) -> list[str]:
         """rTorrent paths of the project's rtorrent.d/*.rc, copied into the root for 0.16."""
@@ -660,6 +686,7 @@ class SandboxFactory:
         start: bool = True,
         xmlrpc_size_limit: str | None = "16M",
         include_dir: Path | None = RC_INCLUDE_DIR,
+        run_as: str | None = None,
     ) -> RtorrentSandbox:
         """A new sandbox with ``extra_rc`` lines; started unless ``start`` is False.
 
@@ -672,6 +699,7 @@ class SandboxFactory:
             extra_rc,
             xmlrpc_size_limit=xmlrpc_size_limit,
             include_dir=include_dir,
+            run_as=run_as,
         )
         self._made.append(sandbox)
         return sandbox.start() if start else sandbox

@@ -15,6 +15,7 @@ download directory or are empty ("", ".", "..", anything with "/" or NUL) are re
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ class _Decoder:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.info_span: tuple[int, int] | None = None
+        #: Each top-level key's span, from its key's first byte to the end of its value.
+        self.top_spans: dict[bytes, tuple[int, int]] = {}
 
     def decode(self) -> Any:
         value, end = self._value(0, 0)
@@ -105,13 +108,16 @@ class _Decoder:
                 return result, pos + 1
             if not 0x30 <= data[pos] <= 0x39:
                 raise _BadData(f"dictionary key is not a string at offset {pos}")
+            key_start = pos
             key, pos = self._string(pos)
             if key in result:
                 raise _BadData(f"duplicate dictionary key {key!r} at offset {pos}")
             start = pos
             result[key], pos = self._value(pos, depth + 1)
-            if depth == 0 and key == b"info":
-                self.info_span = (start, pos)
+            if depth == 0:
+                self.top_spans[key] = (key_start, pos)
+                if key == b"info":
+                    self.info_span = (start, pos)
 
     def _string(self, pos: int) -> tuple[bytes, int]:
         data = self.data
@@ -141,6 +147,22 @@ def bdecode(data: bytes) -> Any:
         return _Decoder(data).decode()
     except _BadData as exc:
         raise MetafileError(f"bad bencoded data: {exc}") from None
+
+
+def without_keys(data: bytes, keys: Collection[bytes]) -> bytes:
+    """The bencoded dictionary ``data`` without the top-level ``keys``, every other byte as it was.
+
+    The kept entries are copied, not re-encoded, so the info dictionary (and so the info hash) stays
+    exactly as it was even in a metafile whose keys are not sorted. MetafileError on malformed data.
+    """
+    decoder = _Decoder(data)
+    try:
+        if not isinstance(decoder.decode(), dict):
+            raise _BadData("top level is not a dictionary")
+    except _BadData as exc:
+        raise MetafileError(f"bad bencoded data: {exc}") from None
+    kept = (data[start:end] for key, (start, end) in decoder.top_spans.items() if key not in keys)
+    return b"d" + b"".join(kept) + b"e"
 
 
 def _text(value: bytes) -> str:

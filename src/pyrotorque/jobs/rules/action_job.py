@@ -7,8 +7,8 @@
 4. One INFO line per item (``WOULD …`` under ``dry_run``, which changes nothing), then the verb acts on
    all of them, with one multicall where the verb allows; one item's failure is logged and the rest go on.
 
-The verbs are in verbs.py (start, stop, erase, label, priority), verb_delete.py, verb_move.py and
-verb_exec.py; docs/rules.md has the keys and recipes.
+The verbs are in verbs.py (start, stop, erase, label, priority), verb_delete.py, verb_move.py,
+verb_exec.py and verb_transfer.py; docs/rules.md has the keys and recipes.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ class ActionOptions:
 
     condition: str = option(check=required_condition_problem, help="which items, in the condition language")
     action: str = option(
-        check=action_problem, help="start, stop, erase, delete, label=, priority=, move=, exec="
+        check=action_problem,
+        help="start, stop, erase, delete, label=, priority=, move=, exec=, transfer=",
     )
     view: str = option("main", help="the rTorrent view the items are read from")
     sort_fields: str = option("loaded, name", check=sort_problem, help="which matching items come first")
@@ -64,6 +65,9 @@ class Action(Job):
         super().__init__(context, options)
         self.options: ActionOptions = options
         self.verb: Verb = parse_action(options.action)
+        known = {*context.clients, context.connection}
+        if problem := self.verb.connection_problem(known):
+            raise self._config_error("action", problem)
         fields = dict.fromkeys((*_NAMESPACE_FIELDS, *self.verb.fields))
         self.aliases = context.settings.announce_aliases
         condition = options.condition
@@ -77,6 +81,14 @@ class Action(Job):
         self.host_path: Callable[[str], str] = _identity
         self.rt_path: Callable[[str], str] = _identity
         self.protected: frozenset[str] = frozenset()
+
+    def _config_error(self, param: str, message: str) -> ConfigError:
+        """A ConfigError about ``job.NAME.param`` that names the key, the file and the line."""
+        key = f"job.{self.context.name}.{param}"
+        setting = self.context.config.setting("torque", key) if self.context.config is not None else None
+        if setting is None:
+            return ConfigError(message, key=key)
+        return setting.error(message, key)
 
     def map_paths(self, host_path: Callable[[str], str], rt_path: Callable[[str], str]) -> None:
         """Translate rTorrent's paths (when rTorrent runs in a chroot or container) both ways."""
@@ -104,6 +116,8 @@ class Action(Job):
         """One tick: fetch, cap, render, log, act."""
         client = self.context.client
         matching = self.query.fetch(client, self.options.view, now=self.context.clock())
+        connection = self.context.connection
+        matching = [item for item in matching if not self.verb.leaves_alone(item, connection)]
         chosen = matching[: self.options.max_per_run]
         if len(matching) > len(chosen):
             self.log.debug(
@@ -126,6 +140,9 @@ class Action(Job):
             rt_path=self.rt_path,
             protected=self.protected | self._default_directory(),
             job_name=self.context.name,
+            connection=connection,
+            clients=self.context.clients or {connection: client},
+            clock=self.context.clock,
         )
         done: list[Target] = []
         for target, reason in zip(targets, self.verb.apply(targets, run), strict=True):

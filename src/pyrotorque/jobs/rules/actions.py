@@ -10,10 +10,11 @@ from pyrotorque.errors import ConfigError, TemplateError
 from pyrotorque.jobs.rules.verb_delete import DeleteVerb
 from pyrotorque.jobs.rules.verb_exec import ExecVerb
 from pyrotorque.jobs.rules.verb_move import MoveVerb
+from pyrotorque.jobs.rules.verb_transfer import TransferVerb
 from pyrotorque.jobs.rules.verbs import SIMPLE_VERBS, Verb
 
 #: Every verb by name.
-_ALL: tuple[type[Verb], ...] = (*SIMPLE_VERBS, DeleteVerb, MoveVerb, ExecVerb)
+_ALL: tuple[type[Verb], ...] = (*SIMPLE_VERBS, DeleteVerb, MoveVerb, ExecVerb, TransferVerb)
 VERBS: dict[str, type[Verb]] = {verb.name: verb for verb in _ALL}
 
 

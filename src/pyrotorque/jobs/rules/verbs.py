@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pyrotorque.clock import SYSTEM_CLOCK, Clock
 from pyrotorque.errors import ConfigError, FaultError
 from pyrotorque.jobs.rules.values import ValueTemplate
 
@@ -61,6 +62,11 @@ class VerbRun:
     protected: frozenset[str] = field(default_factory=frozenset)  # normalized absolute paths
     #: The job's name (for exec's environment and log lines).
     job_name: str = ""
+    #: The name of the connection ``client`` talks to, and every connection's client by name (transfer).
+    connection: str = "default"
+    clients: Mapping[str, RtorrentClient] = field(default_factory=dict)
+    #: For the waits of verbs that poll rTorrent (transfer's hash check).
+    clock: Clock = SYSTEM_CLOCK
 
 
 class Verb(ABC):
@@ -104,6 +110,15 @@ class Verb(ABC):
         """A condition for items with unfinished work of this verb in job ``job_name`` (acted on again
         even when the job's condition no longer matches them), or None."""
         return None
+
+    def connection_problem(self, known: Collection[str]) -> str | None:
+        """Why this verb cannot work with the daemon's connections ``known`` (checked at load), or None."""
+        return None
+
+    def leaves_alone(self, item: Item, connection: str) -> bool:
+        """True for a matching item this verb has nothing to do with on ``connection`` (not counted
+        against ``max_per_run``, not logged): transfer's items that already are where they belong."""
+        return False
 
     def check_value(self, value: str) -> str | None:
         """Why a rendered ``value`` cannot be used (the job checks a literal one at load), or None."""

@@ -1,0 +1,177 @@
+"""``transfer=NAME`` between two real rTorrents of the same line (0.9.8 and 0.16) that share a download
+folder: complete items end up on the target, checked there, and gone from the source; when the target
+cannot read the data, the items stay on the source as they were.
+
+For 0.16 both run in the same sid root, so a path means the same file to both (what ``transfer``
+needs: one machine, one view of the data).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sandbox.metafiles import make_metafile
+from sandbox.rtorrent import RtorrentSandbox, SandboxFactory
+
+from pyrotorque.clock import as_clock
+from pyrotorque.config import Config
+from pyrotorque.jobs.base import JobContext
+from pyrotorque.jobs.rules import Action, ActionOptions
+from pyrotorque.jobs.rules.verb_transfer import MARK_KEY
+from pyrotorque.rtorrent.client import RtorrentClient
+from tests.support.data_trees import digest
+from tests.support.polling import wait_for
+
+LOGGER = "pyrotorque.job.spread"
+KIB = 1 << 10
+
+
+def spreader(
+    source: RtorrentSandbox, clients: Mapping[str, RtorrentSandbox], *, dry_run: bool = False
+) -> Action:
+    """An Action on the source (named ``default``) that transfers ``label=go`` items to ``target``."""
+    context = JobContext(
+        name="spread",
+        client=RtorrentClient(source.url),
+        config=Config(config_dir=Path("/nonexistent")),
+        dry_run=dry_run,
+        log=logging.getLogger(LOGGER),
+        clock=as_clock(time.time),
+        connection="default",
+        clients={name: RtorrentClient(sandbox.url) for name, sandbox in clients.items()},
+    )
+    job = Action(context, ActionOptions(condition="label=go", action="transfer=target"))
+    job.map_paths(lambda path: str(source.host_path(path)), source.rt_path)  # the source's session
+    job.start()
+    return job
+
+
+def load_complete(rt: RtorrentSandbox, directory: Path, metafiles: list[Any], label: str) -> list[str]:
+    """Load items whose payload is in ``directory`` and hash-check them until they are complete."""
+    commands = [f"d.directory.set={rt.rt_path(directory)}", f"d.custom1.set={label}"]
+    hashes = rt.load_metafiles(metafiles, commands=commands)
+    for info_hash in hashes:
+        rt.rpc("d.check_hash", info_hash)
+
+    def all_complete() -> bool:
+        return all(rt.rpc("d.complete", h) == 1 and rt.rpc("d.hashing", h) == 0 for h in hashes)
+
+    wait_for(all_complete, "the hash checks")
+    rt.wait_saved()  # the session copy of each metafile is what transfer sends
+    return hashes
+
+
+def facts(rt: RtorrentSandbox, info_hash: str) -> dict[str, Any]:
+    keys = ("d.directory", "d.complete", "d.state", "d.custom1", "d.priority", "d.hashing")
+    return {key: rt.rpc(key, info_hash) for key in keys}
+
+
+def messages(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno == level]
+
+
+def items_with_payload(shared: Path) -> tuple[Any, Any]:
+    multi = make_metafile(
+        "Shared.Item",
+        [("disc/a.bin", 200 * KIB), ("b.bin", 70 * KIB + 5)],
+        piece_length=16 * KIB,
+        payload_dir=shared,
+        seed=1,
+    )
+    single = make_metafile("shared.iso", size=150 * KIB, piece_length=16 * KIB, payload_dir=shared, seed=2)
+    return multi, single
+
+
+def test_transfer_moves_checked_items_to_the_target_and_erases_them_on_the_source(
+    rt: RtorrentSandbox, rtorrent_factory: SandboxFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = rtorrent_factory()
+    shared = rt.directory / "shared-transfer"
+    shared.mkdir(exist_ok=True)
+    multi, single = items_with_payload(shared)
+    multi_hash, single_hash = load_complete(rt, shared, [multi, single], label="go")
+    (stay_hash,) = load_complete(
+        rt, shared, [make_metafile("stay.bin", size=20 * KIB, payload_dir=shared, seed=3)], label="stay"
+    )
+    rt.rpc("d.start", multi_hash)  # one started, one stopped: each arrives as it was
+    rt.rpc("d.priority.set", single_hash, 3)
+    before = {h: facts(rt, h) for h in (multi_hash, single_hash)}
+    data = {name: digest(shared / name) for name in ("Shared.Item", "shared.iso")}
+    sandboxes = {"default": rt, "target": target}
+
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        spreader(rt, sandboxes, dry_run=True).run()
+    would = sorted(m for m in messages(caplog, logging.INFO) if m.startswith("WOULD transfer"))
+    assert would == sorted(
+        [
+            f"WOULD transfer 'Shared.Item' #{multi_hash} (target)",
+            f"WOULD transfer 'shared.iso' #{single_hash} (target)",
+        ]
+    )
+    assert target.item_hashes() == [] and {multi_hash, single_hash} <= set(rt.item_hashes())
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        spreader(rt, sandboxes).run()
+    assert messages(caplog, logging.ERROR) == []
+    assert sorted(target.item_hashes()) == sorted([multi_hash, single_hash])
+    assert set(rt.item_hashes()) == {stay_hash}
+    for info_hash in (multi_hash, single_hash):
+        after = facts(target, info_hash)
+        assert after == before[info_hash], info_hash  # same path, complete, label, priority, state
+        assert target.rpc("d.custom", info_hash, MARK_KEY) == ""  # the transfer is finished
+    assert target.rpc("d.base_path", multi_hash) == rt.rt_path(shared / "Shared.Item")  # opened there
+    assert {name: digest(shared / name) for name in data} == data
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        spreader(rt, sandboxes).run()  # nothing left to do: nothing matches on the source any more
+    assert messages(caplog, logging.ERROR) == [] and not messages(caplog, logging.INFO)[1:]
+
+
+def test_an_item_the_target_holds_complete_already_is_only_erased_on_the_source(
+    rt: RtorrentSandbox, rtorrent_factory: SandboxFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = rtorrent_factory()
+    shared = rt.directory / "shared-twice"
+    shared.mkdir(exist_ok=True)
+    item = make_metafile("twice.bin", size=64 * KIB, piece_length=16 * KIB, payload_dir=shared, seed=4)
+    (info_hash,) = load_complete(rt, shared, [item], label="go")
+    load_complete(target, shared, [item], label="theirs")
+
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        spreader(rt, {"default": rt, "target": target}).run()
+    assert messages(caplog, logging.ERROR) == []
+    assert rt.item_hashes() == [] and target.item_hashes() == [info_hash]
+    assert target.rpc("d.custom1", info_hash) == "theirs"  # their copy is not touched
+    assert any("on 'target' already, complete" in m for m in messages(caplog, logging.INFO))
+
+
+def test_a_target_that_cannot_read_the_data_leaves_the_items_on_the_source(
+    rt: RtorrentSandbox, rtorrent_factory: SandboxFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # rTorrent as ``nobody`` cannot enter the source's sandbox directory (root's, mode 0700).
+    target = rtorrent_factory(run_as="nobody")
+    shared = rt.directory / "shared-private"
+    shared.mkdir(exist_ok=True)
+    multi, single = items_with_payload(shared)
+    hashes = load_complete(rt, shared, [multi, single], label="go")
+    rt.rpc("d.start", hashes[0])
+    before = {h: facts(rt, h) for h in hashes}
+    data = {name: digest(shared / name) for name in ("Shared.Item", "shared.iso")}
+
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        spreader(rt, {"default": rt, "target": target}).run()
+    errors = messages(caplog, logging.ERROR)
+    assert len(errors) == 2, errors
+    for error in errors:
+        assert error.startswith("Could not transfer") and "'target' cannot read the data at" in error, error
+    assert all(any(info_hash in error for error in errors) for info_hash in hashes)
+    assert {h: facts(rt, h) for h in hashes} == before  # untouched, still started / stopped
+    wait_for(lambda: target.item_hashes() == [], "the target's copies to be erased")
+    assert {name: digest(shared / name) for name in data} == data
