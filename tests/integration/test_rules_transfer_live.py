@@ -9,6 +9,9 @@ needs: one machine, one view of the data).
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +28,7 @@ from pyrotorque.jobs.rules import Action, ActionOptions
 from pyrotorque.jobs.rules.verb_transfer import MARK_KEY
 from pyrotorque.rtorrent.client import RtorrentClient
 from tests.support.data_trees import digest
+from tests.support.foreground import write_config
 from tests.support.polling import wait_for
 
 LOGGER = "pyrotorque.job.spread"
@@ -175,3 +179,42 @@ def test_a_target_that_cannot_read_the_data_leaves_the_items_on_the_source(
     assert {h: facts(rt, h) for h in hashes} == before  # untouched, still started / stopped
     wait_for(lambda: target.item_hashes() == [], "the target's copies to be erased")
     assert {name: digest(shared / name) for name in data} == data
+
+
+def test_a_configured_rule_transfers_through_the_command_line(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``[CONNECTIONS]`` + ``transfer=`` as a user writes them, run by ``pyrotorque --run-once``.
+
+    Two 0.9.8 instances: the daemon maps no chroot paths, so the source's session path must be this
+    machine's (0.16 runs chrooted here; the tests above cover it through the job)."""
+    factory = SandboxFactory("0.9.8", lambda: tmp_path_factory.mktemp("rtx"))
+    try:
+        source, target = factory(), factory()
+        shared = source.directory / "shared-cli"
+        shared.mkdir()
+        item = make_metafile("cli.bin", size=48 * KIB, piece_length=16 * KIB, payload_dir=shared, seed=5)
+        (info_hash,) = load_complete(source, shared, [item], label="go")
+        torque = (
+            "[TORQUE]\njob.spread.handler = Action\njob.spread.schedule = hour=*\n"
+            "job.spread.condition = label=go\njob.spread.action = transfer=archive\n"
+        )
+        config_dir = write_config(
+            tmp_path / "cfg", source.url, torque, global_extra=f"\n[CONNECTIONS]\narchive = {target.url}\n"
+        )
+        env = {**os.environ, "PYRO_CONFIG_DIR": str(config_dir)}
+        env.pop("PYRO_SCGI_URL", None)
+        done = subprocess.run(
+            [sys.executable, "-m", "pyrotorque", "--run-once", "spread"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"Transferring 'cli.bin' #{info_hash} (archive)" in done.stdout + done.stderr
+        assert source.item_hashes() == [] and target.item_hashes() == [info_hash]
+        assert target.rpc("d.complete", info_hash) == 1
+    finally:
+        factory.close_all()
