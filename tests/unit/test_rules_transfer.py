@@ -17,6 +17,7 @@ from pyrotorque.errors import ConfigError
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.loader import build_job
 from pyrotorque.jobs.rules.verb_transfer import TransferVerb, pick_connection, transfer_names
+from pyrotorque.jobs.rules.verbs import Target, VerbRun
 from pyrotorque.metafile import parse_metafile, without_keys
 from tests.support.fake_rtorrent import FakeRtorrent
 
@@ -57,7 +58,7 @@ def test_bad_names(text: str, reason: str) -> None:
 
 class _Item:
     def __init__(self, info_hash: str, complete: bool) -> None:
-        self.hash, self._complete = info_hash, complete
+        self.hash, self.name, self._complete = info_hash, "seeding.bin", complete
 
     def get(self, name: str, default: Any = None) -> Any:
         return self._complete if name == "is_complete" else default
@@ -114,3 +115,19 @@ def test_the_sent_metafile_drops_the_session_keys_and_keeps_the_info_bytes_as_th
         sent = without_keys(session, {b"rtorrent", b"libtorrent_resume"})
         assert sent == b"d8:announce12:http://t/ann4:info" + raw_info + b"e"
         assert parse_metafile(sent, "x").info_hash == hashlib.sha1(raw_info).hexdigest().upper()
+
+
+def test_a_failure_after_the_source_erased_the_item_says_where_the_item_is_now() -> None:
+    # The target holds the item complete already, so no metafile is read; d.start fails there.
+    source, target = FakeRtorrent(), FakeRtorrent()
+    info_hash = HASHES[0]
+    source.add_item(info_hash, "seeding.bin", values={"d.complete": 1, "d.state": 1, "d.directory": "/srv"})
+    target.add_item(info_hash, "seeding.bin", values={"d.complete": 1, "d.state": 0})
+    target.fail("d.start", -501, "cannot start")
+    clients = {"default": source.client(), "disk2": target.client()}
+    run = VerbRun(clients["default"], logging.getLogger("t"), connection="default", clients=clients)
+    item = _Item(info_hash, True)
+    (answer,) = TransferVerb("disk2").apply([Target(item, "disk2", {})], run)  # type: ignore[arg-type]
+    assert answer is not None
+    assert answer.startswith("it is on 'disk2' now and erased on the source, but starting it there failed")
+    assert info_hash not in source.items and info_hash in target.items

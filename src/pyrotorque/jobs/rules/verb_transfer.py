@@ -167,7 +167,12 @@ class TransferVerb(Verb):
         finish: list[tuple[str, Sequence[Any]]] = [("d.custom.set", (info_hash, MARK_KEY, ""))]
         if source.started:
             finish.insert(0, ("d.start", (info_hash,)))
-        _call(destination, repr(goal), *finish)
+        try:
+            _call(destination, repr(goal), *finish)
+        except _Failed as exc:
+            # The item is on the target, checked, and gone from the source: say what is left to do.
+            what = "starting it" if source.started else "clearing its mark"
+            return f"it is on {goal!r} now and erased on the source, but {what} there failed: {exc}"
         return None
 
     def _place_checked(
