@@ -27,8 +27,8 @@ from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.rules import Action, ActionOptions
 from pyrotorque.jobs.rules.data_move import partial_path, place
 from pyrotorque.rtorrent.client import RtorrentClient
+from tests.support.complete_items import load_complete
 from tests.support.data_trees import digest, tmpfs
-from tests.support.polling import wait_for
 
 LOGGER = "pyrotorque.job.mover"
 KIB = 1 << 10
@@ -57,20 +57,6 @@ def mover(rt: RtorrentSandbox, directory: Path, condition: str = "label=mv") -> 
     job.map_paths(lambda path: str(rt.host_path(path)), rt.rt_path)
     job.start()
     return job
-
-
-def load_complete(rt: RtorrentSandbox, directory: Path, metafiles: list[Any], label: str) -> list[str]:
-    """Load items whose payload is in ``directory``, hash-check them and wait until they are complete."""
-    commands = [f"d.directory.set={rt.rt_path(directory)}", f"d.custom1.set={label}"]
-    hashes = rt.load_metafiles(metafiles, commands=commands)
-    for info_hash in hashes:
-        rt.rpc("d.check_hash", info_hash)
-
-    def all_complete() -> bool:
-        return all(rt.rpc("d.complete", h) == 1 and rt.rpc("d.hashing", h) == 0 for h in hashes)
-
-    wait_for(all_complete, "the hash checks")
-    return hashes
 
 
 def state(rt: RtorrentSandbox, info_hash: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.rules import Action, ActionOptions
 from pyrotorque.jobs.rules.verb_transfer import MARK_KEY
 from pyrotorque.rtorrent.client import RtorrentClient
+from tests.support.complete_items import load_complete
 from tests.support.data_trees import digest
 from tests.support.foreground import write_config
 from tests.support.polling import wait_for
@@ -55,19 +56,11 @@ def spreader(
     return job
 
 
-def load_complete(rt: RtorrentSandbox, directory: Path, metafiles: list[Any], label: str) -> list[str]:
-    """Load items whose payload is in ``directory`` and hash-check them until they are complete."""
-    commands = [f"d.directory.set={rt.rt_path(directory)}", f"d.custom1.set={label}"]
-    hashes = rt.load_metafiles(metafiles, commands=commands)
-    for info_hash in hashes:
-        rt.rpc("d.check_hash", info_hash)
-
-    def all_complete() -> bool:
-        return all(rt.rpc("d.complete", h) == 1 and rt.rpc("d.hashing", h) == 0 for h in hashes)
-
-    wait_for(all_complete, "the hash checks")
-    rt.wait_saved()  # the session copy of each metafile is what transfer sends
-    return hashes
+def shared_folder(rt: RtorrentSandbox, name: str) -> Path:
+    """A folder both instances see at the same path (in the source's sandbox directory)."""
+    folder = rt.directory / name
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def facts(rt: RtorrentSandbox, info_hash: str) -> dict[str, Any]:
@@ -95,8 +88,7 @@ def test_transfer_moves_checked_items_to_the_target_and_erases_them_on_the_sourc
     rt: RtorrentSandbox, rtorrent_factory: SandboxFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     target = rtorrent_factory()
-    shared = rt.directory / "shared-transfer"
-    shared.mkdir(exist_ok=True)
+    shared = shared_folder(rt, "shared-transfer")
     multi, single = items_with_payload(shared)
     multi_hash, single_hash = load_complete(rt, shared, [multi, single], label="go")
     (stay_hash,) = load_complete(
@@ -142,8 +134,7 @@ def test_an_item_the_target_holds_complete_already_is_only_erased_on_the_source(
     rt: RtorrentSandbox, rtorrent_factory: SandboxFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     target = rtorrent_factory()
-    shared = rt.directory / "shared-twice"
-    shared.mkdir(exist_ok=True)
+    shared = shared_folder(rt, "shared-twice")
     item = make_metafile("twice.bin", size=64 * KIB, piece_length=16 * KIB, payload_dir=shared, seed=4)
     (info_hash,) = load_complete(rt, shared, [item], label="go")
     load_complete(target, shared, [item], label="theirs")
@@ -161,8 +152,7 @@ def test_a_target_that_cannot_read_the_data_leaves_the_items_on_the_source(
 ) -> None:
     # rTorrent as ``nobody`` cannot enter the source's sandbox directory (root's, mode 0700).
     target = rtorrent_factory(run_as="nobody")
-    shared = rt.directory / "shared-private"
-    shared.mkdir(exist_ok=True)
+    shared = shared_folder(rt, "shared-private")
     multi, single = items_with_payload(shared)
     hashes = load_complete(rt, shared, [multi, single], label="go")
     rt.rpc("d.start", hashes[0])
