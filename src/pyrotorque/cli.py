@@ -3,18 +3,13 @@ to the terminal; the daemon package reports outcomes (``StartResult``) or raises
 
 from __future__ import annotations
 
-import argparse
-import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
-from pathlib import Path
 
-import pyrotorque
-from pyrotorque import daemon, logsetup, paths
+from pyrotorque import daemon, paths
 from pyrotorque.cli_output import fail, say, tell
-from pyrotorque.cli_parser import build_parser, check_combinations
+from pyrotorque.cli_quick import quick_answer, restrict_umask, version_line
 from pyrotorque.errors import ConditionError, ConfigError, DaemonError, GuardFileMissing, RtorrentError
 from pyrotorque.exitcodes import (
     EXIT_CONFIG,
@@ -27,16 +22,39 @@ from pyrotorque.exitcodes import (
 )
 from pyrotorque.pidfile import AlreadyRunning, PidStatus, probe
 
+TYPE_CHECKING = False  # not typing's: see below
+if TYPE_CHECKING:
+    import argparse
+    import logging
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from pyrotorque.cli_parser import build_parser
+
 # The control commands (--version, --status, --stop and --cron while a daemon runs) are a fresh
 # interpreter each, the watchdog's --cron every few minutes for years: their cost is the imports.
-# So this module imports only what they need (argparse, logging, the pid file); the daemon's parts
-# (its package imports each on first use), the configuration, the jobs and the tools are imported
-# inside the code paths that use them. tests/unit/test_control_imports.py keeps it so; bench/control.py
-# times it.
+# So main() lets cli_quick answer their plain forms first, and this module imports at the top only
+# what that needs (os and the pid file); argparse, logging, pathlib, the daemon's parts (its package
+# imports each on first use), the configuration, the jobs and the tools are imported inside the code
+# paths that use them. tests/unit/test_control_imports.py keeps it so; bench/control.py times it.
 
 __all__ = ["build_parser", "main", "run"]
 
-log = logging.getLogger(__name__)
+
+def _log() -> logging.Logger:
+    import logging
+
+    return logging.getLogger(__name__)
+
+
+def __getattr__(name: str) -> object:
+    """``build_parser`` on first use (PEP 562): it imports argparse and pathlib."""
+    if name == "build_parser":
+        from pyrotorque.cli_parser import build_parser
+
+        return build_parser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Exit codes (documented in docs/cli.md); the sysexits values follow the original where it was sane.
 
@@ -57,6 +75,8 @@ def _settings(args: argparse.Namespace) -> daemon.Settings:
 
 
 def _log_level(args: argparse.Namespace) -> int:
+    import logging
+
     if args.debug or args.verbose:
         return logging.DEBUG
     return logging.WARNING if args.quiet else logging.INFO
@@ -115,7 +135,7 @@ def _cron_finds_it_running(args: argparse.Namespace) -> bool:
     """
     found = _pid_status(args)
     if found.running:
-        log.debug("pyrotorque is already running as process #%d, not starting", found.pid)
+        _log().debug("pyrotorque is already running as process #%d, not starting", found.pid)
     return found.running
 
 
@@ -182,19 +202,23 @@ def _run_tool(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pyrotorque`` console script."""
+    answered = quick_answer(sys.argv[1:] if argv is None else argv)
+    if answered is not None:
+        return answered
+    from pyrotorque import logsetup
+    from pyrotorque.cli_parser import build_parser, check_combinations
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
-        where = Path(pyrotorque.__file__).parent
-        python = ".".join(map(str, sys.version_info[:3]))
-        say(f"pyrotorque {pyrotorque.__version__} from {where} on Python {python}")
+        say(version_line())
         return EXIT_OK
     exclusive = check_combinations(parser, args)
     if args.import_pyrosimple is not None:
         from pyrotorque import cli_tools
 
         return cli_tools.import_pyrosimple(parser, args, exclusive)
-    _restrict_umask()
+    restrict_umask()
     log_path = paths.log_path(args.config_dir, os.environ)  # daemon.Settings.log_path
     starting = not exclusive or args.restart
     to_file = args.cron or (starting and not args.foreground)
@@ -209,23 +233,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run_mapping_errors(args)
 
 
-def _restrict_umask() -> None:
-    """Keep group and others from writing what we create (pid, log, state), whatever umask we got.
-
-    cron and rTorrent's execute pass on their own umask, which may be 0; the pid file and the state
-    decide what the daemon does, so nobody else may change them.
-    """
-    current = os.umask(0o022)
-    os.umask(current | 0o022)
-
-
 def _run_mapping_errors(args: argparse.Namespace) -> int:
     """``run(args)``, with every error turned into its exit code and one line on stderr (docs/cli.md)."""
     try:
         return run(args)
     except AlreadyRunning as exc:
         if args.cron:  # the watchdog calls us every few minutes: a running daemon is the normal case
-            log.debug("%s", exc)
+            _log().debug("%s", exc)
             return EXIT_OK
         return fail(args, EXIT_TEMPFAIL, str(exc))
     except GuardFileMissing as exc:
@@ -236,14 +250,14 @@ def _run_mapping_errors(args: argparse.Namespace) -> int:
         return fail(args, EXIT_CONFIG, f"bad condition: {exc}")
     except RtorrentError as exc:
         if args.debug:
-            log.exception("rTorrent error")
+            _log().exception("rTorrent error")
         return fail(args, EXIT_UNAVAILABLE, f"rTorrent: {exc}")
     except DaemonError as exc:
         return fail(args, EXIT_IOERR, str(exc))
     except KeyboardInterrupt:
         return fail(args, 130, "interrupted")
     except Exception as exc:
-        log.exception("Unexpected error")
+        _log().exception("Unexpected error")
         return fail(args, EXIT_SOFTWARE, f"unexpected {type(exc).__name__}: {exc}")
 
 

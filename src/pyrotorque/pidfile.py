@@ -71,7 +71,7 @@ def _pid_of_holder(fd: int) -> int:
         time.sleep(0.01)
 
 
-def probe(path: Path) -> PidStatus:
+def probe(path: Path | str) -> PidStatus:
     """Check the pid file without disturbing a daemon that holds it."""
     try:
         fd = os.open(path, os.O_RDONLY)
