@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
 
-log = logging.getLogger("pyrotorque.cli")
+TYPE_CHECKING = False  # not typing's, nor argparse and logging here: the control commands use say()
+if TYPE_CHECKING:
+    import argparse
 
 
 def say(text: str) -> None:
@@ -23,5 +23,7 @@ def fail(args: argparse.Namespace, code: int, message: str) -> int:
     """One line on stderr (and in the log file in cron mode); returns ``code``."""
     tell(message)
     if args.cron:
-        log.error("%s", message)
+        import logging
+
+        logging.getLogger("pyrotorque.cli").error("%s", message)
     return code

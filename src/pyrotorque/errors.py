@@ -26,7 +26,9 @@ Foreign exceptions (socket, expat, json, xmlrpc faults) are translated only at t
 
 from __future__ import annotations
 
-from pathlib import Path
+TYPE_CHECKING = False  # not typing's: the control commands import this module, and typing costs
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class PyrotorqueError(Exception):

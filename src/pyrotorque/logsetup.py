@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import logging.handlers
 import os
 import sys
 import threading
@@ -21,9 +20,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pyrotorque.paths import LOG_FILE_NAME as LOG_FILE_NAME
+
 FORMAT = "%(asctime)s %(levelname)-8s %(message)s [%(name)s]"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
-LOG_FILE_NAME = "torque.log"
 
 #: APScheduler loggers whose warnings repeat on every tick of a slow job (skipped or missed runs).
 _SCHEDULER_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
@@ -120,11 +120,18 @@ def _tell_stderr(text: str) -> None:
         sys.stderr.flush()
 
 
-class LogFileHandler(logging.handlers.WatchedFileHandler):
-    """The daemon's appending log file: follows logrotate; no failure of the file reaches a caller."""
+class LogFileHandler(logging.FileHandler):
+    """The daemon's appending log file: follows logrotate; no failure of the file reaches a caller.
+
+    What ``WatchedFileHandler`` would add is the device and inode of the open file, kept here; not
+    derived from it because ``logging.handlers`` imports ``socket``, ``pickle`` and ``queue``, a
+    third of ``pyrotorque --cron``'s cost while a daemon runs.
+    """
 
     def __init__(self, path: Path, *, notice: Callable[[str], None] = _tell_stderr) -> None:
         super().__init__(path, mode="a", encoding="utf-8")
+        self.dev, self.ino = -1, -1
+        self._statstream()
         #: True in the detached daemon, whose stdout and stderr are the log file (send_stdio_to_log).
         self.follow_stdio = False
         self._notice = notice
@@ -175,6 +182,12 @@ class LogFileHandler(logging.handlers.WatchedFileHandler):
         self._statstream()
         if self.follow_stdio:
             _point_stdio(self.stream.fileno())
+
+    def _statstream(self) -> None:
+        """Remember which file is open, to notice when the path names another one (logrotate)."""
+        if self.stream is not None:
+            opened = os.fstat(self.stream.fileno())
+            self.dev, self.ino = opened.st_dev, opened.st_ino
 
     def _write(self, text: str) -> None:
         assert self.stream is not None

@@ -13,23 +13,42 @@ import errno
 import fcntl
 import os
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 from pyrotorque.errors import DaemonError
+
+TYPE_CHECKING = False  # not typing's, nor a dataclass below: --status and --cron import this module
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class AlreadyRunning(DaemonError):
     """Another process holds the pid file's lock."""
 
 
-@dataclass(frozen=True)
 class PidStatus:
-    """What a pid file says: whether its lock is held, and the pid written in it (0 if none)."""
+    """What a pid file says: whether its lock is held, and the pid written in it (0 if none).
 
-    running: bool
-    pid: int
-    exists: bool
+    A plain class, not a dataclass: ``dataclasses`` imports ``inspect``, a fifth of what a control
+    command may cost.
+    """
+
+    __slots__ = ("exists", "pid", "running")
+
+    def __init__(self, *, running: bool, pid: int, exists: bool) -> None:
+        self.running = running
+        self.pid = pid
+        self.exists = exists
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PidStatus):
+            return NotImplemented
+        return (self.running, self.pid, self.exists) == (other.running, other.pid, other.exists)
+
+    def __hash__(self) -> int:
+        return hash((self.running, self.pid, self.exists))
+
+    def __repr__(self) -> str:
+        return f"PidStatus(running={self.running!r}, pid={self.pid!r}, exists={self.exists!r})"
 
 
 def _parse_pid(text: str) -> int:
@@ -52,7 +71,7 @@ def _pid_of_holder(fd: int) -> int:
         time.sleep(0.01)
 
 
-def probe(path: Path) -> PidStatus:
+def probe(path: Path | str) -> PidStatus:
     """Check the pid file without disturbing a daemon that holds it."""
     try:
         fd = os.open(path, os.O_RDONLY)

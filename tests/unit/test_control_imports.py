@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from pyrotorque.cli import main
 from pyrotorque.pidfile import PidFile
 
 HEAVY = (
@@ -20,19 +21,25 @@ HEAVY = (
     "pyrotorque.rtorrent",
     "pyrotorque.config",
     "pyrotorque.daemon.serve",
+    "pyrotorque.daemon.control",
+    "pyrotorque.daemon.plan",
 )
+#: Not even these for the answers of cli_quick: with them a control command costs over twice a bare
+#: Python start (bench/control.py).
+STDLIB_HEAVY = ("argparse", "logging", "pathlib", "typing", "dataclasses")
 PROBE = """
 import sys
 from pyrotorque.cli import main
 code = main(sys.argv[1:])
-heavy = sorted(name for name in sys.modules if name.startswith({heavy!r}))
+heavy = sorted(name for name in sys.modules if name.startswith({heavy!r}) or name in {stdlib!r})
 print(code, *heavy)
 """
 
 
-def modules_after(*args: str) -> tuple[int, list[str]]:
+def modules_after(*args: str, stdlib: tuple[str, ...] = ()) -> tuple[int, list[str]]:
+    """The exit code of ``pyrotorque ARGS`` in a fresh interpreter, and the heavy modules it imported."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY, stdlib=stdlib), *args],
         capture_output=True,
         text=True,
         check=True,
@@ -69,3 +76,75 @@ def test_cron_while_running_reads_no_configuration(tmp_path: Path) -> None:
         lock.release()
     code, _ = modules_after("--cron", "--config-dir", str(tmp_path))
     assert code == 78  # not running: the configuration is read (and found broken) before any start
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--version",), 0),
+        (("--status",), 3),
+        (("-?",), 3),
+        (("--stop",), 0),
+        (("--cron", "--running"), 0),
+        (("--status", "--pid-file=PID"), 3),
+    ],
+)
+def test_quick_answers_import_no_argparse_logging_or_pathlib(
+    tmp_path: Path, args: tuple[str, ...], expected: int
+) -> None:
+    (tmp_path / "run").mkdir()
+    lock = PidFile(tmp_path / "run" / "pyrotorque.pid")
+    if "--running" in args:
+        lock.acquire(write=True)
+    args = tuple(str(tmp_path / "other.pid") if arg == "--pid-file=PID" else arg for arg in args)
+    args = tuple(
+        f"--pid-file={arg}" if arg.endswith("other.pid") else arg for arg in args if arg != "--running"
+    )
+    try:
+        where = () if args == ("--version",) else ("--config-dir", str(tmp_path))  # --version: alone
+        found = modules_after(*args, *where, stdlib=STDLIB_HEAVY)
+    finally:
+        lock.release()
+    assert found == (expected, [])
+
+
+def test_other_forms_take_the_ordinary_way(tmp_path: Path) -> None:
+    # -v is not a quick form: argparse reads it, and logging is set up (the same answer, all the same).
+    code, imported = modules_after("--status", "-v", "--config-dir", str(tmp_path), stdlib=STDLIB_HEAVY)
+    assert code == 3
+    assert "argparse" in imported
+    assert "logging" in imported
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--version",),
+        ("--status",),
+        ("--stop",),
+        ("--cron",),
+        ("--status", "--running"),
+        ("--cron", "--running"),
+    ],
+)
+def test_quick_answers_say_what_the_ordinary_way_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "pyrotorque.pid").write_text("4242\n")  # stale
+    (tmp_path / "torque.ini").write_text("[TORQUE]\nthis is not ini\n")  # a start fails, in both ways
+    lock = PidFile(tmp_path / "run" / "pyrotorque.pid")
+    if "--running" in args:
+        lock.acquire(write=True)
+    args = tuple(arg for arg in args if arg != "--running")
+    where = () if args == ("--version",) else ("--config-dir", str(tmp_path))
+    try:
+        quick = main([*args, *where])
+        said_quick = capsys.readouterr()
+        ordinary = main([*args, *where, "-q"])  # -q: not a quick form, and nothing else changes
+        said_ordinary = capsys.readouterr()
+    finally:
+        lock.release()
+    assert (quick, said_quick.out, said_quick.err) == (ordinary, said_ordinary.out, said_ordinary.err)
+    if args == ("--cron",):
+        assert (tmp_path / "log" / "torque.log").exists()

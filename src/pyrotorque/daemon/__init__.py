@@ -23,9 +23,11 @@ runs need only control.py and settings.py, not APScheduler, the jobs and the con
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # not typing's: the control commands import this package, and typing costs
 if TYPE_CHECKING:
+    from typing import Any
+
     from pyrotorque.config.settings import DEFAULT_RPC_TIMEOUT, RPC_TIMEOUT_KEY
     from pyrotorque.daemon.control import STOP_TIMEOUT, StopResult, check_may_start, start, status, stop
     from pyrotorque.daemon.detach import READY_TIMEOUT, ReadyPipe, detach

@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyrotorque import logsetup
+from pyrotorque import paths
+from pyrotorque.paths import LOG_DIR_NAME as LOG_DIR_NAME
+from pyrotorque.paths import PID_FILE_NAME as PID_FILE_NAME
 from pyrotorque.paths import resolve_config_dir
 
-PID_FILE_NAME = "run/pyrotorque.pid"
 GUARD_FILE_NAME = "run/pyrotorque"
-LOG_DIR_NAME = "log"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Settings:
     @property
     def pid_path(self) -> Path:
         """The pid file: ``--pid-file`` or ``<config dir>/run/pyrotorque.pid``."""
-        return (self.pid_file or self.resolved_config_dir / PID_FILE_NAME).absolute()
+        return paths.pid_path(self.config_dir, self.pid_file, self.environ)
 
     @property
     def guard_path(self) -> Path | None:
@@ -56,4 +56,4 @@ class Settings:
     @property
     def log_path(self) -> Path:
         """The daemon's log file."""
-        return self.resolved_config_dir / LOG_DIR_NAME / logsetup.LOG_FILE_NAME
+        return paths.log_path(self.config_dir, self.environ)

@@ -1,0 +1,112 @@
+"""The control commands' quick answer: ``--version``, ``--status``, ``--stop`` and ``--cron`` while running.
+
+Each is a fresh interpreter (the watchdog's ``--cron`` every few minutes for years), so its cost is
+its imports, and ``argparse``, ``logging`` and ``pathlib`` together cost more than a bare Python start
+(the target of bench/control.py is twice that). So ``cli.main`` asks here first: for the plain forms
+of these commands (one of them, with ``--config-dir`` and ``--pid-file`` at most) this module reads
+the pid file with ``os`` alone and answers as ``cli.main`` would, same output, same exit code. Any
+other command line, and any case that needs more (a running daemon's status lines, stopping it,
+starting one, an error to report) gets None, and ``cli.main`` does it all the ordinary way; what
+was done here is read-only or what that way does first anyway, so doing it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pyrotorque
+from pyrotorque import paths
+from pyrotorque.cli_output import say
+from pyrotorque.errors import PyrotorqueError
+from pyrotorque.exitcodes import EXIT_NOT_RUNNING, EXIT_OK
+from pyrotorque.pidfile import probe
+
+TYPE_CHECKING = False  # not typing's: importing it would cost a tenth of the budget
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+#: The commands answered here (``-?`` is ``--status``), and the options taken with them.
+_COMMANDS = {"--status": "status", "-?": "status", "--stop": "stop", "--cron": "cron"}
+_OPTIONS = ("--config-dir", "--pid-file")
+
+
+def version_line() -> str:
+    """What ``--version`` prints."""
+    where = os.path.dirname(pyrotorque.__file__)  # the package directory, as Path(...).parent has it
+    python = ".".join(map(str, sys.version_info[:3]))
+    return f"pyrotorque {pyrotorque.__version__} from {where} on Python {python}"
+
+
+def restrict_umask() -> None:
+    """Keep group and others from writing what we create (pid, log, state), whatever umask we got.
+
+    cron and rTorrent's execute pass on their own umask, which may be 0; the pid file and the state
+    decide what the daemon does, so nobody else may change them.
+    """
+    current = os.umask(0o022)
+    os.umask(current | 0o022)
+
+
+def _parse(argv: Sequence[str]) -> tuple[str, dict[str, str]] | None:
+    """The command and its options, if ``argv`` is one of the plain forms argparse reads alike."""
+    command: str | None = None
+    options: dict[str, str] = {}
+    rest = list(argv)
+    while rest:
+        word = rest.pop(0)
+        if word in _COMMANDS and command is None:
+            command = _COMMANDS[word]
+            continue
+        name, equals, value = word.partition("=")
+        if name not in _OPTIONS or name in options:
+            return None  # anything else, or an option twice: argparse decides
+        if not equals:
+            if not rest:
+                return None
+            value = rest.pop(0)
+        # argparse reads a leading "-" as the next option; a trailing "/" or "~" are rare: not here.
+        if not value or value.startswith(("-", "~")) or value.endswith("/"):
+            return None
+        options[name] = value
+    return (command, options) if command is not None else None
+
+
+def _open_log(config_dir: str | None) -> bool:
+    """Open (and create) the log file as the ordinary ``--cron`` does first; False if that fails."""
+    restrict_umask()
+    name = paths.log_file_name(config_dir, os.environ)
+    try:
+        os.makedirs(os.path.dirname(name), exist_ok=True)
+        os.close(os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666))
+    except OSError:
+        return False  # cli.main says why, and exits with its code
+    return True
+
+
+def quick_answer(argv: Sequence[str]) -> int | None:
+    """The exit code of a control command answered here, or None: ``cli.main`` must do it."""
+    if list(argv) == ["--version"]:
+        say(version_line())
+        return EXIT_OK
+    parsed = _parse(argv)
+    if parsed is None:
+        return None
+    command, options = parsed
+    config_dir = options.get("--config-dir")
+    if command == "cron" and not _open_log(config_dir):
+        return None
+    try:
+        found = probe(paths.pid_file_name(config_dir, options.get("--pid-file"), os.environ))
+    except (PyrotorqueError, RuntimeError):
+        return None  # an unreadable pid file, or no home directory: cli.main reports it
+    if command == "cron" and found.running:
+        return EXIT_OK  # the watchdog's usual call: the daemon runs, nothing to do
+    if command == "stop" and not found.running:
+        say("pyrotorque was not running")
+        return EXIT_OK
+    if command == "status" and not found.running:
+        stale = f" (stale pid file of process #{found.pid})" if found.exists else ""
+        say(f"pyrotorque is not running{stale}")
+        return EXIT_NOT_RUNNING
+    return None
