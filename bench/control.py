@@ -3,9 +3,11 @@
 The watchdog of torque.rc runs ``pyrotorque --cron`` every 5 minutes for years, and scripts call
 ``--status``; each is a fresh interpreter, so its cost is the imports. Each command runs as a
 subprocess of this interpreter, round-robin with a bare ``python -c pass`` (the floor, measured in
-the same run); the target is at most 2x the floor. "Running" is this process holding the pid file's
-lock, which is all a control command looks at; ``--stop`` is timed with no daemon (with one, it waits
-for that daemon's own stop). No rTorrent is needed: the sandbox of the context is not used.
+the same run); the target is at most 2x the floor. Each runs as users and the watchdog run it: the
+``pyrotorque`` console script (what pip writes into ``bin/pyrotorque``), not ``python -m
+pyrotorque``, which adds ``runpy`` and is shown once for comparison. "Running" is this process holding
+the pid file's lock, which is all a control command looks at; ``--stop`` is timed with no daemon (with
+one, it waits for that daemon's own stop). No rTorrent is needed: the sandbox of the context is not used.
 
 Also runnable alone: ``python -m bench.control [--repeat N] [--src OTHER/src]``.
 """
@@ -32,7 +34,7 @@ def _runner(argv: list[str], env: dict[str, str], expect: int) -> Callable[[], i
     def run() -> int:
         code = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env).returncode
         if code != expect:
-            raise RuntimeError(f"{' '.join(argv[3:])} exited {code}, expected {expect}")
+            raise RuntimeError(f"{' '.join(argv[1:])} exited {code}, expected {expect}")
         return code
 
     return run
@@ -48,7 +50,10 @@ def measure(repeat: int, src: Path = SRC) -> dict[str, Timing]:
             (directory / "config.ini").write_text("[GLOBAL]\nscgi_url = scgi:///nonexistent/rpc.socket\n")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])}
         env.pop("PYRO_CONFIG_DIR", None)
-        command = [sys.executable, "-m", "pyrotorque"]
+        # What pip writes as bin/pyrotorque for the [project.scripts] entry point.
+        script = Path(temporary) / "pyrotorque"
+        script.write_text("import sys\nfrom pyrotorque.cli import main\nsys.exit(main())\n")
+        command = [sys.executable, str(script)]
         commands = {
             "python -c pass": _runner([sys.executable, "-c", "pass"], env, 0),
             "--version": _runner([*command, "--version"], env, 0),
@@ -56,6 +61,9 @@ def measure(repeat: int, src: Path = SRC) -> dict[str, Timing]:
             "--status (not running)": _runner([*command, "--status", "--config-dir", str(idle)], env, 3),
             "--stop (not running)": _runner([*command, "--stop", "--config-dir", str(idle)], env, 0),
             "--cron (running)": _runner([*command, "--cron", "--config-dir", str(busy)], env, 0),
+            "python -m pyrotorque --cron (running)": _runner(
+                [sys.executable, "-m", "pyrotorque", "--cron", "--config-dir", str(busy)], env, 0
+            ),
         }
         lock = PidFile(busy / "run" / "pyrotorque.pid")
         lock.acquire(write=True)  # what a running daemon holds
@@ -70,7 +78,10 @@ def report(repeat: int, src: Path = SRC) -> None:
     """Print the table and each command's ratio to the floor."""
     timings = measure(repeat, src)
     floor = timings.pop("python -c pass")
-    ratios = [ratio_line(f"{name} / bare python", timing, floor, TARGET) for name, timing in timings.items()]
+    ratios = [
+        ratio_line(f"{name} / bare python", timing, floor, None if name.startswith("python -m") else TARGET)
+        for name, timing in timings.items()
+    ]
     rows = [("python -c pass", floor), *timings.items()]
     print_table("Control commands (fresh interpreter each)", rows, ratios)
 
