@@ -3,7 +3,8 @@
 The floor is one plain ``d.multicall2`` over ``main`` with exactly the commands the group sends, made
 with our client; a scrape adds turning the rows into metric families and rendering the exposition
 text. The collector is timed on its own (the text the server renders, and for comparison
-prometheus_client's ``generate_latest`` of every sample) and as a real HTTP GET of ``/metrics``; everything is timed round-robin so other load hits all cases alike.
+prometheus_client's ``generate_latest`` of every sample) and as a real HTTP GET of ``/metrics``;
+everything is timed round-robin so other load hits all cases alike.
 """
 
 from __future__ import annotations
