@@ -11,18 +11,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS_TYPE
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.openmetrics.exposition import generate_latest as _untyped_openmetrics_latest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.utils import floatToGoString as _untyped_float_to_go_string
 
-from pyrotorque.jobs.exporter.exposition import render, render_text
+from pyrotorque.jobs.exporter.exposition import render, render_openmetrics, render_text
 from pyrotorque.jobs.exporter.families import MetricKind, number
 from pyrotorque.jobs.exporter.item_table import ItemFamily, ItemTable, go_float
 from tests.unit.test_exporter import fake_rtorrent, make_collector
 
 floatToGoString: Callable[[float], str] = _untyped_float_to_go_string
-openmetrics_latest: Callable[[Any], bytes] = _untyped_openmetrics_latest
+openmetrics_latest: Callable[..., bytes] = _untyped_openmetrics_latest
+ESCAPINGS = ("underscores", "allow-utf-8")
 
 HOSTILE_NAMES = [
     'evil"}\nrtorrent_up 0\n# ',
@@ -155,21 +156,45 @@ def hostile_rows() -> list[list[Any]]:
     return rows
 
 
+@pytest.mark.parametrize("escaping", ESCAPINGS)
 @pytest.mark.parametrize(
     "label_names",
     [("hash", "name"), ("name", "hash"), (), ("hash",), ("name", "name"), ("zeta", "alpha")],
     ids=lambda names: ",".join(names) or "none",
 )
-def test_item_text_is_generate_latest_of_the_same_data(label_names: tuple[str, ...]) -> None:
+def test_item_text_is_generate_latest_of_the_same_data(label_names: tuple[str, ...], escaping: str) -> None:
     rows = [row[: len(label_names)] + row[2:] for row in hostile_rows()]
-    expected = generate_latest(Listed(reference_families(label_names, STATS, rows)))
+    reference = Listed(reference_families(label_names, STATS, rows))
     families = item_families(label_names, STATS, rows)
-    assert render_text(Listed(families)) == expected
+    expected = generate_latest(reference, escaping=escaping)
+    assert render_text(Listed(families), escaping) == expected
     # The families' samples (what every other encoder reads) are the reference's too.
-    assert generate_latest(Listed(families)) == expected
-    assert openmetrics_latest(Listed(families)) == openmetrics_latest(
-        Listed(reference_families(label_names, STATS, rows))
-    )
+    assert generate_latest(Listed(families), escaping=escaping) == expected
+    expected_om = openmetrics_latest(reference, escaping=escaping, version="1.0.0")
+    assert render_openmetrics(Listed(families), escaping) == expected_om
+    assert openmetrics_latest(Listed(families), escaping=escaping, version="1.0.0") == expected_om
+
+
+@pytest.mark.parametrize("prefix", ["pyro:torrent_", "rtorrent_"])
+def test_names_that_need_escaping_are_left_to_prometheus_client(prefix: str) -> None:
+    stats: list[tuple[str, MetricKind]] = [
+        (f"{prefix}item_up_total", "counter"),
+        (f"{prefix}item_ratio", "gauge"),
+    ]
+    label_names = ("hash", "1st") if prefix == "rtorrent_" else ("hash", "name")
+    rows = [[f"{index:040X}", name, index, index / 3] for index, name in enumerate(HOSTILE_NAMES)]
+    reference = Listed(reference_families(label_names, stats, rows))
+    families = item_families(label_names, stats, rows)
+    assert not any(isinstance(family, ItemFamily) and family.plain_names() for family in families)
+    for escaping in (*ESCAPINGS, "dots", "values"):
+        if escaping in ESCAPINGS:
+            assert render_text(Listed(families), escaping) == generate_latest(reference, escaping=escaping)
+            assert render_openmetrics(Listed(families), escaping) == openmetrics_latest(
+                reference, escaping=escaping, version="1.0.0"
+            )
+        else:
+            with pytest.raises(ValueError, match="escaping"):
+                render_text(Listed(families), escaping)
 
 
 def test_item_text_parses_back_to_the_same_series() -> None:
@@ -198,8 +223,10 @@ def test_item_text_parses_back_to_the_same_series() -> None:
 def test_item_text_matches_for_any_labels_and_values(rows: list[tuple[str, str, Any]]) -> None:
     table_rows = [list(row) for row in rows]
     stats: list[tuple[str, MetricKind]] = [("rtorrent_item_up_total", "counter")]
-    expected = generate_latest(Listed(reference_families(("hash", "name"), stats, table_rows)))
-    assert render_text(Listed(item_families(("hash", "name"), stats, table_rows))) == expected
+    reference = Listed(reference_families(("hash", "name"), stats, table_rows))
+    families = Listed(item_families(("hash", "name"), stats, table_rows))
+    assert render_text(families) == generate_latest(reference)
+    assert render_openmetrics(families) == openmetrics_latest(reference)
 
 
 def test_ordinary_families_around_item_families_keep_their_order() -> None:
@@ -213,6 +240,10 @@ def test_ordinary_families_around_item_families_keep_their_order() -> None:
     expected = generate_latest(Listed([up, *reference_families(("hash", "name"), STATS, rows)[:1]]))
     expected += generate_latest(Listed([views, *reference_families(("hash", "name"), STATS, rows)[1:], up]))
     assert render_text(Listed(mixed)) == expected
+    references = reference_families(("hash", "name"), STATS, rows)
+    assert render_openmetrics(Listed(mixed)) == openmetrics_latest(
+        Listed([up, references[0], views, *references[1:], up])
+    )
 
 
 # --- a whole scrape --------------------------------------------------------------------------
@@ -244,12 +275,33 @@ def test_a_scrape_renders_as_prometheus_client_would() -> None:
     }
 
 
-def test_openmetrics_scrapes_are_rendered_by_prometheus_client() -> None:
+#: What Prometheus 2 and 3 send (from their scrape_protocols defaults), and other headers.
+ACCEPT_HEADERS = [
+    "",
+    "text/plain",
+    "text/plain;version=0.0.4",
+    "text/plain;version=1.0.0;escaping=allow-utf-8",
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+    "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
+    "application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
+    "text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+    "application/openmetrics-text",
+    "application/openmetrics-text;version=1.0.0;escaping=dots",
+    "application/openmetrics-text;version=2.0.0",
+]
+
+
+@pytest.mark.parametrize("accept", ACCEPT_HEADERS)
+def test_every_accept_header_gets_what_prometheus_client_renders(accept: str) -> None:
     fake = fake_rtorrent()
-    fake.add_item("A" * 40, 'a "quoted" name', values={"d.down.total": 5, "d.up.total": 6})
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(make_collector(fake, ("item",)))
-    body, content_type = render(registry, "application/openmetrics-text; version=1.0.0")
-    assert content_type.startswith(OPENMETRICS_TYPE.split(";")[0])
-    assert body.endswith(b"# EOF\n")
-    assert b'rtorrent_item_up_total{hash="' + b"A" * 40 + b'",name="a \\"quoted\\" name"} 6.0\n' in body
+    fake.add_item("A" * 40, 'a "quoted" name', values={"d.down.total": 5, "d.up.total": 6_000_000})
+    fake.add_item("B" * 40, "ünï\\code\n", values={"d.down.total": 2**60, "d.up.total": 0})
+    collector = make_collector(fake, ("system", "item"))
+    families = [family for family in collector.scrape(5.0) if not family.name.startswith("pyrotorque_")]
+    encoder, content_type = choose_encoder(accept)
+    body, served_type = render(Listed(families), accept)
+    assert served_type == content_type
+    assert body == encoder(Listed(families))
+    if "openmetrics" in content_type:
+        assert body.endswith(b"# EOF\n") and body.count(b"# EOF") == 1

@@ -10,17 +10,21 @@ same rows on first access, so both paths show the same series.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from prometheus_client.core import Metric
-from prometheus_client.openmetrics.exposition import escape_label_name, escape_metric_name
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
 from pyrotorque.jobs.exporter.families import MetricKind
 from pyrotorque.jobs.exporter.families import number as _number
+
+#: A metric or label name every exposition format and name escaping writes as it is.
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 #: prometheus_client's float formatting (untyped there).
 _float_to_go: Callable[[float], str] = floatToGoString
@@ -70,24 +74,37 @@ class ItemTable:
         return dict(zip(self.label_names, cells, strict=True))
 
     def label_texts(self) -> list[str]:
-        """Per row, ``{name="value",...}`` as the text format writes it (sorted by name), or ""."""
+        """Per row, ``{name="value",...}`` as both formats write it (sorted by name; plain names), or ""."""
         if self._label_texts is None:
             # The column each distinct name takes its value from, in the order the exposition sorts them.
             columns = sorted({name: index for index, name in enumerate(self.label_names)}.items())
             if not columns:
                 self._label_texts = [""] * len(self.rows)
             else:
-                parts = [(f"{escape_label_name(name)}=", index) for name, index in columns]
-                self._label_texts = [
-                    "{"
-                    + ",".join(
-                        f'{prefix}"{"" if row[index] is None else _escape_value(str(row[index]))}"'
-                        for prefix, index in parts
-                    )
-                    + "}"
-                    for row in self.rows
-                ]
+                template = "{{" + ",".join(f'{name}="{{}}"' for name, _ in columns) + "}}"
+                escaped = [_label_column(self.rows, index) for _, index in columns]
+                self._label_texts = list(map(template.format, *escaped))
         return self._label_texts
+
+    def value_texts(self, column: int) -> list[str | None]:
+        """Per row, the column's value as :func:`go_float` writes it (None: no number)."""
+        # go_float's shortcut inline: most values are small ints, and a call per value is the cost here.
+        return [
+            f"{value}.0" if type(value) is int and 0 <= value < 1_000_000 else go_float(value)
+            for value in map(itemgetter(column), self.rows)
+        ]
+
+
+def _label_column(rows: list[list[Any]], index: int) -> list[str]:
+    """A label column's values, escaped; a column without anything to escape (the usual) is one scan."""
+    cells = [
+        cell if type(cell) is str else ("" if cell is None else str(cell))
+        for cell in map(itemgetter(index), rows)
+    ]
+    joined = "".join(cells)
+    if "\\" in joined or "\n" in joined or '"' in joined:
+        return list(map(_escape_value, cells))
+    return cells
 
 
 class ItemFamily(Metric):
@@ -120,15 +137,26 @@ class ItemFamily(Metric):
         # Metric.__init__ assigns an empty list; until something assigns samples, they come from the table.
         self._samples = value or None
 
-    def text_lines(self) -> list[str]:
-        """The family in the text format (0.0.4), as prometheus_client's generate_latest writes it."""
-        shown = escape_metric_name(self.sample_name if self.type == "counter" else self.name)
-        help_text = self.documentation.replace("\\", r"\\").replace("\n", r"\n")
+    def plain_names(self) -> bool:
+        """Whether every name is ``[A-Za-z_][A-Za-z0-9_]*``, which the exposition escapings leave as it is."""
+        names = (self.name, self.sample_name, *self.table.label_names)
+        return all(_PLAIN_NAME.match(name) for name in names)
+
+    def exposition_lines(self, openmetrics: bool) -> list[str]:
+        """The family as prometheus_client writes it in the text format 0.0.4, or in OpenMetrics 1.0.0
+        (without the final ``# EOF``); only for :meth:`plain_names`, whose names need no escaping."""
+        if openmetrics:
+            shown, help_text = self.name, _escape_value(self.documentation)
+        else:
+            shown = self.sample_name if self.type == "counter" else self.name
+            help_text = self.documentation.replace("\\", r"\\").replace("\n", r"\n")
         lines = [f"# HELP {shown} {help_text}\n# TYPE {shown} {self.type}\n"]
-        head = escape_metric_name(self.sample_name)
-        column = self.column
-        for labels, row in zip(self.table.label_texts(), self.table.rows, strict=True):
-            value = go_float(row[column])
-            if value is not None:
-                lines.append(f"{head}{labels} {value}\n")
+        line = f"{self.sample_name}{{}} {{}}\n".format
+        labels, values = self.table.label_texts(), self.table.value_texts(self.column)
+        if None in values:
+            lines.extend(
+                line(label, value) for label, value in zip(labels, values, strict=True) if value is not None
+            )
+        else:
+            lines.extend(map(line, labels, values))
         return lines
