@@ -2,10 +2,11 @@
 
 prometheus_client renders a sample in about 6 µs (a Sample tuple, a label dict, sorting, escaping
 each label again for every stat), which at 10,000 items is most of a scrape. The item group's
-families therefore keep the ``d.multicall2`` rows, and the text exposition (exposition.py) writes
-their lines straight from them, escaping each item's labels once for all its stats. Anything else
-that reads a family (the OpenMetrics encoder, tests) gets ordinary ``Sample`` objects, built from the
-same rows on first access, so both paths show the same series.
+families therefore keep the ``d.multicall2`` rows, and exposition.py writes their lines (text format
+and OpenMetrics) straight from them, escaping each item's labels once for all its stats. Anything
+else that reads a family (another format, names that need escaping, tests) gets ordinary ``Sample``
+objects, built from the same rows on first access, so both paths show the same series. A cached
+collection may be rendered by several scrapes at once: the caches here are only ever filled whole.
 """
 
 from __future__ import annotations
