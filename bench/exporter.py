@@ -2,8 +2,9 @@
 
 The floor is one plain ``d.multicall2`` over ``main`` with exactly the commands the group sends, made
 with our client; a scrape adds turning the rows into metric families and rendering the exposition
-text. The collector is timed on its own (``generate_latest`` of the job's registry) and as a real
-HTTP GET of ``/metrics``; everything is timed round-robin so other load hits all cases alike.
+text. The collector is timed on its own (the text the server renders, and for comparison
+prometheus_client's ``generate_latest`` of every sample) and as a real HTTP GET of ``/metrics``;
+everything is timed round-robin so other load hits all cases alike.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bench.common import BenchContext, print_table, ratio_line, time_interleaved
 from pyrotorque.config import Config
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.exporter import ExporterOptions, RtorrentExporter
+from pyrotorque.jobs.exporter.exposition import render_text
 from pyrotorque.jobs.exporter.metrics import ITEM_VIEW, TrackerGroup
 from pyrotorque.rtorrent.client import RtorrentClient
 
@@ -60,7 +62,8 @@ def exporter_bench(context: BenchContext) -> None:
         timings, results = time_interleaved(
             {
                 "item floor": lambda: client.d_multicall(ITEM_VIEW, item_commands),
-                "item collect": lambda: generate_latest(item_registry),
+                "item collect": lambda: render_text(item_registry),
+                "item generate_latest": lambda: generate_latest(item_registry),
                 "item http": lambda: _http_scrape(item_job),
                 "tracker floor": lambda: client.d_multicall(ITEM_VIEW, tracker_commands),
                 "tracker collect": lambda: generate_latest(tracker_registry),
@@ -78,7 +81,8 @@ def exporter_bench(context: BenchContext) -> None:
         f"{len(results['item http']) / 1e6:.1f} MB of exposition text)",
         [
             ("item floor: one d.multicall2, same commands", timings["item floor"]),
-            ("item group: collect + render", timings["item collect"]),
+            ("item group: collect + render (as served)", timings["item collect"]),
+            ("item group: collect + generate_latest", timings["item generate_latest"]),
             ("item group: HTTP GET /metrics", timings["item http"]),
             ("tracker floor: one d.multicall2, same commands", timings["tracker floor"]),
             ("tracker group: collect + render", timings["tracker collect"]),
@@ -88,6 +92,11 @@ def exporter_bench(context: BenchContext) -> None:
             f"item commands: {', '.join(item_commands)}; tracker commands: {', '.join(tracker_commands)}",
             ratio_line("item collect / floor", timings["item collect"], timings["item floor"]),
             ratio_line("item http / floor", timings["item http"], timings["item floor"]),
+            ratio_line(
+                "item collect + generate_latest / floor",
+                timings["item generate_latest"],
+                timings["item floor"],
+            ),
             ratio_line("tracker collect / floor", timings["tracker collect"], timings["tracker floor"]),
             ratio_line("tracker http / floor", timings["tracker http"], timings["tracker floor"]),
         ],

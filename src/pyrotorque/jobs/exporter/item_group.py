@@ -10,8 +10,7 @@ from prometheus_client.core import Metric
 
 from pyrotorque.conditions.fields import lookup_field
 from pyrotorque.jobs.exporter.families import ITEM_VIEW, GroupLog, MetricKind
-from pyrotorque.jobs.exporter.families import family as _family
-from pyrotorque.jobs.exporter.families import number as _number
+from pyrotorque.jobs.exporter.item_table import ItemFamily, ItemTable
 from pyrotorque.rtorrent.client import RtorrentClient, ServerInfo
 
 _LABEL_JUNK = re.compile(r"[^A-Za-z0-9_]")
@@ -92,19 +91,11 @@ class ItemGroup:
         if not self._stats:
             return []
         commands = [field.command for field in (*self._labels, *self._stats)]
-        rows = client.d_multicall(ITEM_VIEW, commands)
-        label_names = [field.name for field in self._labels]
-        families = []
-        width = len(self._labels)
-        for column, field in enumerate(self._stats, start=width):
+        table = ItemTable([field.name for field in self._labels], client.d_multicall(ITEM_VIEW, commands))
+        families: list[Metric] = []
+        for column, field in enumerate(self._stats, start=table.width):
             # Commands ending in ".total" (d.up.total, d.down.total, d.skip.total) only grow while loaded.
             kind: MetricKind = "counter" if field.method.endswith(".total") else "gauge"
-            family = _family(
-                kind, f"{self.prefix}item_{field.name}", f"{field.command} per item", label_names
-            )
-            for row in rows:
-                value = _number(row[column])
-                if value is not None:
-                    family.add_metric(["" if cell is None else str(cell) for cell in row[:width]], value)
-            families.append(family)
+            name = f"{self.prefix}item_{field.name}"
+            families.append(ItemFamily(name, f"{field.command} per item", kind, table, column))
         return families

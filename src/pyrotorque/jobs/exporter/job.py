@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import ssl
 import threading
+from functools import partial
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
 
 from pyrotorque.errors import ConfigError
 from pyrotorque.jobs.base import Job, JobContext
 from pyrotorque.jobs.exporter.auth import BasicAuth
+from pyrotorque.jobs.exporter.exposition import render
 from pyrotorque.jobs.exporter.http_server import MetricsServer, ServerLimits, serve_in_thread
 from pyrotorque.jobs.exporter.metrics import DaemonGroup, RtorrentCollector, build_groups
 from pyrotorque.jobs.exporter.options import ExporterOptions
@@ -83,16 +84,17 @@ class RtorrentExporter(Job):
         registry = CollectorRegistry(auto_describe=False)
         registry.register(collector)
 
-        def render(accept: str) -> tuple[bytes, str]:
-            encoder, content_type = choose_encoder(accept)
-            return encoder(registry), content_type
-
         tls = self._tls_context()
         auth = BasicAuth(options.auth_user, options.auth_password_hash) if options.auth_user else None
         limits = ServerLimits(max_connections=options.max_connections, read_timeout=options.read_timeout)
         try:
             server = MetricsServer(
-                (options.addr, options.port), render, self.log, limits=limits, tls=tls, auth=auth
+                (options.addr, options.port),
+                partial(render, registry),
+                self.log,
+                limits=limits,
+                tls=tls,
+                auth=auth,
             )
         except OSError as exc:
             reason = exc.strerror or str(exc)
