@@ -75,7 +75,10 @@ def test_a_faulting_entry_is_that_files_result_only(tmp_path: Path) -> None:
         return original(target, data, *commands)
 
     fake.commands["load.raw_verbose"] = load
-    candidates = [setup.candidate("good.torrent", good.data), setup.candidate("refused.torrent", refused.data)]
+    candidates = [
+        setup.candidate("good.torrent", good.data),
+        setup.candidate("refused.torrent", refused.data),
+    ]
     first, second = LoadBatch(setup.loader, candidates).results()
     assert first.outcome is Outcome.LOADED and first.away is None
     assert second.outcome is None and second.away is not None  # stays pending, tried again later
