@@ -118,3 +118,18 @@ def test_dry_run_sends_no_load(tmp_path: Path) -> None:
     outcomes = [result.outcome for result in LoadBatch(setup.loader, candidates).results()]
     assert outcomes == [Outcome.DRY_RUN] * 3
     assert fake.calls("load.") == [] and fake.items == {}
+
+
+def test_a_too_big_file_in_a_burst_goes_by_path_and_the_others_load_once(tmp_path: Path) -> None:
+    fake = FakeRtorrent()
+    fake.paths_visible = True
+    setup = Setup(tmp_path, fake)
+    small = [make_metafile(f"small-{n}", seed=n) for n in range(3)]
+    big = make_metafile("big", size=1 << 40, piece_length=1 << 23)
+    candidates = [setup.candidate(f"{n}.torrent", meta.data) for n, meta in enumerate(small)]
+    candidates.append(setup.candidate("big.torrent", big.data))
+    results = LoadBatch(setup.loader, candidates).results()
+    assert [result.outcome for result in results] == [Outcome.LOADED] * 4
+    assert "raw" not in fake.items[big.info_hash].loaded_by  # by path
+    # Each small one once, though the multicall with the big one was refused.
+    assert len(fake.calls("load.raw")) == len(small)

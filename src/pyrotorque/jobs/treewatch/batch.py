@@ -12,8 +12,9 @@ A ``LoadBatch`` turns candidates into results in a few requests, whatever their 
 
 A fault in one entry of the load multicall is that file's result (rTorrent away for it: it stays
 pending), not the batch's. Two files of one item in one batch: the second waits for the next round
-and finds the item loaded. A metafile too big to send is loaded by path, on its own. rTorrent away
-(the request itself failed) is the result of every file not concluded yet (``LoadResult.away``).
+and finds the item loaded. A metafile too big to send is loaded by path, on its own (the rest of the
+batch then one by one too, except what rTorrent shows already: the split multicall may have sent it).
+rTorrent away (the request itself failed) is the result of every file not concluded yet.
 """
 
 from __future__ import annotations
@@ -122,7 +123,10 @@ class LoadBatch:
             try:
                 answers = client.multicall([load.call for load in loads])
             except RequestTooLarge:
-                pass  # one of them is too big to send: each on its own below, that one by path
+                # One is too big to send: each on its own below (that one by path), except the ones
+                # rTorrent shows already (sent in an earlier part of the split multicall).
+                shown = self.loader.shown_among([load.metafile.info_hash for load in loads])
+                return self._send_each(prepared, results, shown)
             else:
                 sent = {}
                 for (index, load), answer in zip(prepared.items(), answers, strict=True):
@@ -131,8 +135,16 @@ class LoadBatch:
                     else:
                         sent[index] = load
                 return sent
+        return self._send_each(prepared, results, set())
+
+    def _send_each(
+        self, prepared: dict[int, PreparedLoad], results: dict[int, LoadResult], shown: set[str]
+    ) -> dict[int, PreparedLoad]:
         sent = {}
         for index, load in prepared.items():
+            if load.metafile.info_hash in shown:
+                sent[index] = load
+                continue
             try:
                 self.loader.send_one(load)
             except RequestTooLarge as too_big:

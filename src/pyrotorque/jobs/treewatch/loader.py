@@ -291,14 +291,15 @@ class MetafileLoader:
         missing = list(dict.fromkeys(info_hashes))
         shown: set[str] = set()
         while True:
-            shown.update(self._shown_among(missing))
+            shown.update(self.shown_among(missing))
             missing = [info_hash for info_hash in missing if info_hash not in shown]
             if not missing or clock.monotonic() >= deadline:
                 return shown
             clock.sleep(pause)
             pause = min(pause * 2, self.timing.verify_max_poll)
 
-    def _shown_among(self, info_hashes: list[str]) -> set[str]:
+    def shown_among(self, info_hashes: list[str]) -> set[str]:
+        """Which of these items rTorrent has (one ``d.hash``, or one multicall of them)."""
         if len(info_hashes) == 1:
             try:
                 self.client.call("d.hash", info_hashes[0])
