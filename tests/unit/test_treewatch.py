@@ -182,13 +182,18 @@ def test_rescan_reads_no_unchanged_file_and_asks_rtorrent_once(
     harness.write("bad.torrent", b"not bencode")
     harness.job.run()
     assert len(fake.items) == 5
-    # "Loaded already?" for all six files: one request (the d.hash of each readable one), not one each.
-    probes = [
-        r
+    # "Loaded already?" for all six files: one request (the d.hash of each readable one), not one each;
+    # then the five loads in one request, and one probe of the five new items.
+    shapes = [
+        (r.method, sorted({name for name, _ in r.calls}), len(r.calls))
         for r in fake.sent()
-        if r.method == "system.multicall" and all(name == "d.hash" for name, _ in r.calls)
+        if not r.is_detection and r.calls[0][0] != "print"
     ]
-    assert [len(r.calls) for r in probes] == [5]
+    assert shapes == [
+        ("system.multicall", ["d.hash"], 5),
+        ("system.multicall", ["load.raw_verbose"], 5),
+        ("system.multicall", ["d.hash"], 5),
+    ]
 
     reads: list[Path] = []
     original = read_metafile

@@ -14,6 +14,7 @@ from sandbox.metafiles import make_metafile
 
 from pyrotorque.errors import TransportError
 from pyrotorque.jobs.base import JobContext
+from pyrotorque.jobs.treewatch.batch import LoadBatch
 from pyrotorque.jobs.treewatch.disposal import loaded_problem, parse_loaded
 from pyrotorque.jobs.treewatch.loader import LoadResult, MetafileLoader
 from pyrotorque.jobs.treewatch.plan import is_metafile_name, plan_load
@@ -73,7 +74,7 @@ class Setup:
         return Candidate(path, self.root, FileStamp.of(os.stat(path)))
 
     def load(self, candidate: Candidate) -> LoadResult:
-        return self.loader.batch([candidate]).load(candidate)
+        return LoadBatch(self.loader, [candidate]).load(candidate)
 
 
 @pytest.fixture
@@ -115,8 +116,8 @@ def test_a_batch_asks_once_which_are_loaded_and_adds_to_it(
     files = (("a.torrent", present), ("b.torrent", new), ("b-copy.torrent", new))
     candidates = [setup.candidate(name, meta.data) for name, meta in files]
     if many:  # above PROBE_MAX: one d.multicall2 of every item's hash instead of one d.hash per file
-        monkeypatch.setattr("pyrotorque.jobs.treewatch.loader.PROBE_MAX", 2)
-    batch = setup.loader.batch(candidates)
+        monkeypatch.setattr("pyrotorque.jobs.treewatch.batch.PROBE_MAX", 2)
+    batch = LoadBatch(setup.loader, candidates)
     outcomes = [batch.load(candidate).outcome for candidate in candidates]
     assert outcomes == [Outcome.ALREADY_LOADED, Outcome.LOADED, Outcome.ALREADY_LOADED]
     asked = [method for method, _ in fake.calls()]
@@ -137,7 +138,7 @@ def test_rtorrent_away_is_a_result_not_an_exception(tmp_path: Path, fake: FakeRt
     setup = Setup(tmp_path, fake)
     candidate = setup.candidate("a.torrent", make_metafile("away").data)
     fake.down = True
-    for batch in (setup.loader.batch([candidate]), setup.loader.batch([candidate, candidate])):
+    for batch in (LoadBatch(setup.loader, [candidate]), LoadBatch(setup.loader, [candidate, candidate])):
         result = batch.load(candidate)
         assert result.outcome is None and isinstance(result.away, TransportError)
 

@@ -1,25 +1,23 @@
 """The one way a candidate metafile becomes an outcome: read, check, render, send, verify.
 
-``MetafileLoader.load`` reads and checks the file (``pyrotorque.metafile``), asks whether its item is
-loaded already, renders the ``cmd.*`` templates (``templates``), adds the tie command and the load
-mode's commands (``plan``), sends the metafile's bytes with ``load.raw*`` (or, when the client
-refuses the request as too big for the connected rTorrent, loads it by path), and waits until
-rTorrent shows the item. ``load_mode``, ``queued`` and the commands are the job's, with the
-``watch.ini`` files on the way from the file's root applied (``folder_settings``). It logs what it
-did and returns a ``LoadResult``; what follows (recording it, keeping a file pending, waking the
-queue, announcing the load) is the job's decision.
-
-A ``LoadBatch`` loads several candidates in a row; with ``shared``, one ``d.multicall2`` of
-``d.hash`` answers "is it loaded already?" for all of them, instead of one ``d.hash`` per file.
-An ``RtorrentError`` anywhere on the way is the result "rTorrent away" (``LoadResult.away``).
+``MetafileLoader.prepare`` reads and checks the file (``pyrotorque.metafile``), asks whether its item
+is loaded already, renders the ``cmd.*`` templates (``templates``) and adds the tie command and the
+load mode's commands (``plan``): either an outcome without a load (invalid, already loaded, dry run)
+or a ``PreparedLoad``. ``LoadBatch`` (``batch``) sends the prepared loads with ``load.raw*`` and
+waits until rTorrent shows the items (``wait_until_shown``); a metafile the client refuses as too big
+for the connected rTorrent is loaded by path instead (``send_by_path``). ``load_mode``, ``queued``
+and the commands are the job's, with the ``watch.ini`` files on the way from the file's root applied
+(``folder_settings``). The loader logs what it did; what follows (recording it, keeping a file
+pending, waking the queue, announcing the load) is the job's decision.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pyrotorque.errors import HashNotFound, MetafileError, RequestTooLarge, RtorrentError, TemplateError
 from pyrotorque.jobs.base import JobContext
@@ -35,7 +33,6 @@ from pyrotorque.jobs.treewatch.scanner import Candidate, Outcome
 from pyrotorque.jobs.treewatch.templates import LoadCommand, path_flags, template_namespace
 from pyrotorque.jobs.treewatch.timing import TreeWatchTiming
 from pyrotorque.metafile import Metafile, read_metafile
-from pyrotorque.rtorrent.client import ServerInfo
 from pyrotorque.rtorrent.commands import path_is_loadable, rtorrent_escape
 
 
@@ -50,6 +47,22 @@ class LoadResult:
     plan: LoadPlan | None = None
     #: rTorrent could not be asked or did not answer: nothing is decided, the file stays pending.
     away: RtorrentError | None = None
+
+
+@dataclass(frozen=True)
+class PreparedLoad:
+    """A checked metafile not loaded yet, and the ``load.raw*`` call that loads it."""
+
+    metafile: Metafile
+    path: Path
+    plan: LoadPlan
+    #: The commands for the new item without the tie (a load by path ties it itself).
+    commands: list[str]
+    call: tuple[str, list[Any]]
+
+    def result(self, outcome: Outcome) -> LoadResult:
+        """The result of this load with ``outcome``."""
+        return LoadResult(outcome, self.metafile.info_hash, self.metafile.name, self.plan)
 
 
 class MetafileLoader:
@@ -79,10 +92,6 @@ class MetafileLoader:
             config_dir=context.config.config_dir,
         )
 
-    def batch(self, candidates: list[Candidate]) -> LoadBatch:
-        """A run of loads of ``candidates``, asking once for all of them which are loaded already."""
-        return LoadBatch(self, candidates)
-
     def loaded_among(self, candidates: list[Candidate]) -> set[str]:
         """Which of these files' items rTorrent has: one ``d.hash`` multicall (unreadable files skipped:
         their load reports them)."""
@@ -102,10 +111,12 @@ class MetafileLoader:
         """The info hashes of every loaded item (one request)."""
         return {str(row[0]).upper() for row in self.client.d_multicall("main", ["d.hash"])}
 
-    def load(self, candidate: Candidate, loaded: set[str] | None = None) -> LoadResult:
-        """Read, check and load one metafile; ``loaded`` is the loaded set if fetched already.
+    def prepare(self, candidate: Candidate, loaded: set[str] | None = None) -> LoadResult | PreparedLoad:
+        """Read and check one metafile and decide how to load it; ``loaded`` is the loaded set if
+        fetched already. Returns the outcome when no load is sent (invalid, already loaded, dry run),
+        else the load to send (``LoadBatch`` sends it and waits for the item).
 
-        Raises RtorrentError when rTorrent is away (``LoadBatch.load`` makes that a result).
+        Raises RtorrentError when rTorrent is away (``LoadBatch`` makes that a result).
         """
         path = candidate.path
         if candidate.stamp.size == 0:
@@ -134,8 +145,10 @@ class MetafileLoader:
             self.log.info("WOULD load %r from %r %s", metafile.name, str(path), plan.state)
             self.log.debug("WOULD send commands %r", rendered)
             return LoadResult(Outcome.DRY_RUN, metafile.info_hash, metafile.name, plan)
-        outcome = self._send(metafile, path, plan, rendered)
-        return LoadResult(outcome, metafile.info_hash, metafile.name, plan)
+        commands = post_load_commands(plan, rendered)
+        verbose = self.client.server_info().has("load.raw_verbose")
+        call = raw_load_call(plan, metafile.data, [*self._tie_command(path), *commands], verbose=verbose)
+        return PreparedLoad(metafile, path, plan, commands, call)
 
     def _is_loaded(self, info_hash: str, loaded: set[str] | None) -> bool:
         if loaded is not None:
@@ -178,35 +191,33 @@ class MetafileLoader:
 
     # -- sending and verifying ------------------------------------------------------------------------
 
-    def _send(self, metafile: Metafile, path: Path, plan: LoadPlan, rendered: list[str]) -> Outcome:
-        """Send the metafile's bytes (by path when too big) and wait for the item to appear."""
-        info = self.client.server_info()
-        commands = post_load_commands(plan, rendered)
-        raw_commands = [*self._tie_command(path), *commands]
-        method, params = raw_load_call(
-            plan, metafile.data, raw_commands, verbose=info.has("load.raw_verbose")
-        )
-        try:
-            self.log.debug("Loading %r with %s and commands %r", str(path), method, params[2:])
-            # No d.hash in the same request: rTorrent inserts the item from its main loop after the
-            # call returns, so a probe inside it never finds the item (measured on 0.9.8).
-            self.client.call(method, *params)
-        except RequestTooLarge as too_big:
-            return self._send_path(metafile, path, plan, commands, too_big, info)
-        if self._wait_until_loaded(metafile.info_hash):
-            self._log_loaded(metafile, path, plan)
-            return Outcome.LOADED
+    def send_one(self, load: PreparedLoad) -> None:
+        """Send one load (no d.hash in the same request: rTorrent inserts the item from its main loop
+        after the call returns, so a probe inside it never finds the item, measured on 0.9.8).
+
+        Raises RequestTooLarge unsent when the metafile is too big to send (``send_by_path`` then).
+        """
+        method, params = load.call
+        self.log.debug("Loading %r with %s and commands %r", str(load.path), method, params[2:])
+        self.client.call(method, *params)
+
+    def conclude(self, load: PreparedLoad, shown: bool) -> LoadResult:
+        """The outcome of a sent load: ``shown`` says whether rTorrent showed the item in time."""
+        metafile, path = load.metafile, load.path
+        if shown:
+            self._log_loaded(metafile, path, load.plan)
+            return load.result(Outcome.LOADED)
         if metafile.magnet is not None and not metafile.magnet.trackers:
             self.log.warning(
                 "rTorrent %s did not load the magnet link in %r (#%s): it has no tracker (tr=), and"
                 " rTorrent 0.9.8 creates no item for such a link while DHT is off ('Could not find any"
                 " trackers' in its log); the file is left as it is (touch it, or use --load-pending,"
                 " to try again)",
-                info.client_version_text,
+                self.client.server_info().client_version_text,
                 str(path),
                 metafile.info_hash,
             )
-            return Outcome.NOT_LOADED
+            return load.result(Outcome.NOT_LOADED)
         self.log.error(
             "rTorrent did not load %r (#%s) from %r within %.0f s; see rTorrent's log",
             metafile.name,
@@ -214,7 +225,12 @@ class MetafileLoader:
             str(path),
             self.timing.verify_timeout,
         )
-        return Outcome.NOT_LOADED
+        return load.result(Outcome.NOT_LOADED)
+
+    def send_by_path(self, load: PreparedLoad, too_big: RequestTooLarge) -> LoadResult:
+        """A load refused as too big to send, by path instead (and its wait for the item)."""
+        outcome = self._send_path(load.metafile, load.path, load.plan, load.commands, too_big)
+        return load.result(outcome)
 
     def _send_path(
         self,
@@ -223,9 +239,9 @@ class MetafileLoader:
         plan: LoadPlan,
         commands: list[str],
         too_big: RequestTooLarge,
-        info: ServerInfo,
     ) -> Outcome:
         """The fallback for a request above rTorrent's cap: load by path, which rTorrent ties itself."""
+        info = self.client.server_info()
         if not path_is_loadable(str(path)):
             self.log.error(
                 "Cannot load %r: its request would be about %d bytes, above the %d bytes rTorrent %s"
@@ -260,48 +276,40 @@ class MetafileLoader:
 
     def _wait_until_loaded(self, info_hash: str) -> bool:
         """Poll ``d.hash`` until the item exists (True) or ``verify_timeout`` has passed (False)."""
+        return info_hash in self.wait_until_shown([info_hash])
+
+    def wait_until_shown(self, info_hashes: Sequence[str]) -> set[str]:
+        """Probe until rTorrent shows every item or ``verify_timeout`` has passed; the ones it shows.
+
+        The first probe goes right after the load, unslept (the lone file's latency); then only the
+        items still missing are asked about again, after 10 ms, 20 ms, … (one ``d.hash`` multicall
+        per round for a batch, one ``d.hash`` for one item). Raises RtorrentError when rTorrent is away.
+        """
         clock = self.context.clock
         deadline = clock.monotonic() + self.timing.verify_timeout
         pause = self.timing.verify_first_poll
+        missing = list(dict.fromkeys(info_hashes))
+        shown: set[str] = set()
         while True:
-            try:
-                self.client.call("d.hash", info_hash)
-                return True
-            except HashNotFound:
-                if clock.monotonic() >= deadline:
-                    return False
+            shown.update(self.shown_among(missing))
+            missing = [info_hash for info_hash in missing if info_hash not in shown]
+            if not missing or clock.monotonic() >= deadline:
+                return shown
             clock.sleep(pause)
             pause = min(pause * 2, self.timing.verify_max_poll)
 
-
-#: Up to this many files, a batch asks about exactly their items (one ``d.hash`` multicall); above it,
-#: one ``d.multicall2`` of every item's hash is cheaper than that many calls (a scan of a big tree).
-PROBE_MAX = 200
-
-
-class LoadBatch:
-    """Several loads in a row that ask once which items are loaded already (a lone file asks as it
-    loads: one call either way)."""
-
-    def __init__(self, loader: MetafileLoader, candidates: list[Candidate]) -> None:
-        self.loader = loader
-        self.candidates = candidates
-        self.shared = len(candidates) > 1
-        self.loaded: set[str] | None = None
-
-    def _loaded_set(self) -> set[str]:
-        if len(self.candidates) <= PROBE_MAX:
-            return self.loader.loaded_among(self.candidates)
-        return self.loader.loaded_hashes()
-
-    def load(self, candidate: Candidate) -> LoadResult:
-        """The outcome for ``candidate``; rTorrent away is a result with ``away`` set, never raised."""
-        try:
-            if self.shared and self.loaded is None:
-                self.loaded = self._loaded_set()
-            result = self.loader.load(candidate, self.loaded)
-        except RtorrentError as exc:
-            return LoadResult(None, away=exc)
-        if result.outcome is Outcome.LOADED and self.loaded is not None:
-            self.loaded.add(result.info_hash)
-        return result
+    def shown_among(self, info_hashes: list[str]) -> set[str]:
+        """Which of these items rTorrent has (one ``d.hash``, or one multicall of them)."""
+        if len(info_hashes) == 1:
+            try:
+                self.client.call("d.hash", info_hashes[0])
+            except HashNotFound:
+                return set()
+            return set(info_hashes)
+        answers = self.client.multicall([("d.hash", (info_hash,)) for info_hash in info_hashes])
+        for answer in answers:
+            if isinstance(answer, RtorrentError) and not isinstance(answer, HashNotFound):
+                raise answer
+        return {
+            h for h, answer in zip(info_hashes, answers, strict=True) if not isinstance(answer, RtorrentError)
+        }

@@ -14,8 +14,9 @@ from typing import ClassVar
 from pyrotorque.errors import RtorrentError
 from pyrotorque.figures import TREEWATCH_LOADED, TREEWATCH_REJECTED
 from pyrotorque.jobs.base import KIND_QUEUE, JobContext
+from pyrotorque.jobs.treewatch.batch import LoadBatch
 from pyrotorque.jobs.treewatch.disposal import Disposal
-from pyrotorque.jobs.treewatch.loader import LoadBatch, LoadResult, MetafileLoader
+from pyrotorque.jobs.treewatch.loader import LoadResult, MetafileLoader
 from pyrotorque.jobs.treewatch.options import TreeWatchOptions
 from pyrotorque.jobs.treewatch.pending import PendingFiles
 from pyrotorque.jobs.treewatch.plan import LoadPlan
@@ -55,8 +56,8 @@ class LoadOutcomes:
                 self.pending.discard(candidate.path)
         if not todo:
             return
-        # More than one file: one request for the whole loaded set instead of one per file.
-        error = self._load_all(todo, self.loader.batch(todo))
+        # Files ready together go to rTorrent together (``batch``), each with its own outcome.
+        error = self._load_all(todo, LoadBatch(self.loader, todo))
         if error is None:
             self.pending.rtorrent_worked()
             return
@@ -70,30 +71,32 @@ class LoadOutcomes:
             raise error
 
     def _load_all(self, todo: list[Candidate], batch: LoadBatch) -> RtorrentError | None:
-        """Load and conclude every candidate in order; the first time rTorrent is away ends the batch.
-        The loads are announced in rTorrent's log at the end, all in one request."""
+        """Load the batch, then conclude every file it decided, in order; returns the first time
+        rTorrent was away (those files stay pending). The loads are announced in rTorrent's log at
+        the end, all in one request."""
         announcements: list[tuple[str, Path, LoadPlan]] = []
         try:
-            return self._load_each(todo, batch, announcements)
+            return self._conclude_each(todo, batch, announcements)
         finally:
             self._announce(announcements)
 
-    def _load_each(
+    def _conclude_each(
         self, todo: list[Candidate], batch: LoadBatch, announcements: list[tuple[str, Path, LoadPlan]]
     ) -> RtorrentError | None:
         already_loaded = 0
-        for candidate in todo:
-            result = batch.load(candidate)
+        first_error: RtorrentError | None = None
+        for candidate, result in zip(todo, batch.results(), strict=True):
             if result.away is not None:
-                return result.away
+                first_error = first_error or result.away
+                continue
             try:
                 self._conclude(candidate, result, announcements)
-            except RtorrentError as exc:  # after the load (disposal): the item is loaded, the rest waits
-                return exc
+            except RtorrentError as exc:  # after the load (disposal): the item is loaded, the rest goes on
+                first_error = first_error or exc
             already_loaded += result.outcome is Outcome.ALREADY_LOADED
         if batch.shared and already_loaded:
             self.log.info("%d metafile(s) in the watch tree are loaded already", already_loaded)
-        return None
+        return first_error
 
     def _conclude(
         self, candidate: Candidate, result: LoadResult, announcements: list[tuple[str, Path, LoadPlan]]
