@@ -97,7 +97,8 @@ def quick_answer(argv: Sequence[str]) -> int | None:
     if command == "cron" and not _open_log(config_dir):
         return None
     try:
-        found = probe(paths.pid_file_name(config_dir, options.get("--pid-file"), os.environ))
+        pid_file = paths.pid_file_name(config_dir, options.get("--pid-file"), os.environ)
+        found = probe(pid_file)
     except (PyrotorqueError, RuntimeError):
         return None  # an unreadable pid file, or no home directory: cli.main reports it
     if command == "cron" and found.running:
@@ -109,4 +110,27 @@ def quick_answer(argv: Sequence[str]) -> int | None:
         stale = f" (stale pid file of process #{found.pid})" if found.exists else ""
         say(f"pyrotorque is not running{stale}")
         return EXIT_NOT_RUNNING
+    if command == "status":
+        return _running_status(pid_file, found.pid)
     return None
+
+
+def _running_status(pid_file: str, pid: int) -> int | None:
+    """A running daemon's published status, as ``cli.main`` shows it; None when it has published none
+    or the file is not of this version's shape (``cli.main`` then says so)."""
+    import time
+
+    from pyrotorque.daemon.status_file import read_status_view, status_file_name
+    from pyrotorque.daemon.status_view import status_lines
+
+    published = read_status_view(status_file_name(pid_file), pid)
+    if published is None:
+        return None
+    try:
+        lines = status_lines(published, time.time())  # type: ignore[arg-type]  # an attribute view
+    except (AttributeError, TypeError, ValueError, OverflowError, OSError):
+        return None  # not the shape this version writes: the thorough reader decides
+    say(f"pyrotorque is running as process #{pid}")
+    for line in lines:
+        say(line)
+    return EXIT_OK

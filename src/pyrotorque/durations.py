@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Final
+TYPE_CHECKING = False  # not typing's: --status's quick answer imports this module, and typing costs
+if TYPE_CHECKING:
+    from typing import Final
 
 __all__ = ["format_duration"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sandbox.rtorrent import RtorrentSandbox
 
-from pyrotorque.daemon.status_board import STATUS_FILE_NAME
+from pyrotorque.daemon.status_file import STATUS_FILE_NAME
 from tests.integration.test_daemon_cli import Daemonland
 from tests.support.polling import wait_for
 

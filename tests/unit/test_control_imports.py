@@ -6,13 +6,18 @@ it so, in a fresh interpreter per command.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from pyrotorque.cli import main
+from pyrotorque.daemon.status_board import DaemonStatus, StatusBoard, status_path
+from pyrotorque.daemon.status_file import STATUS_FILE_NAME
 from pyrotorque.pidfile import PidFile
 
 HEAVY = (
@@ -148,3 +153,58 @@ def test_quick_answers_say_what_the_ordinary_way_says(
     assert (quick, said_quick.out, said_quick.err) == (ordinary, said_ordinary.out, said_ordinary.err)
     if args == ("--cron",):
         assert (tmp_path / "log" / "torque.log").exists()
+
+
+def publish_status(run_dir: Path, pid: int, *, jobs: int = 2) -> None:
+    """A status file as a running daemon ``pid`` writes it: one job failed once, one never ran."""
+    board = StatusBoard(
+        status_path(run_dir / "pyrotorque.pid"),
+        DaemonStatus(pid, time.time() - 3700, "scgi:///x/rpc.socket", "9.9"),
+        clock=time.time,
+    )
+    next_run = datetime.now(UTC)
+    names = [("queue", "QueueManager", "second=*/5"), ("watch", "TreeWatch", "second=*/10")][:jobs]
+    board.set_jobs(names, lambda _: next_run, urls={"default": "scgi:///x/rpc.socket", "disk2": "scgi:///y"})
+    if jobs:
+        board.tick_started("queue")
+        board.tick_ended("queue", "unreachable", "rTorrent at scgi:///x/rpc.socket: gone")
+
+
+@pytest.mark.parametrize("jobs", [2, 0])
+def test_a_running_daemons_status_is_a_quick_answer_with_what_the_ordinary_way_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], jobs: int
+) -> None:
+    (tmp_path / "run").mkdir()
+    lock = PidFile(tmp_path / "run" / "pyrotorque.pid")
+    lock.acquire(write=True)
+    try:
+        publish_status(tmp_path / "run", os.getpid(), jobs=jobs)
+        assert modules_after("--status", "--config-dir", str(tmp_path), stdlib=STDLIB_HEAVY) == (0, [])
+        quick = main(["--status", "--config-dir", str(tmp_path)])
+        said_quick = capsys.readouterr()
+        ordinary = main(["--status", "--config-dir", str(tmp_path), "-q"])
+        said_ordinary = capsys.readouterr()
+    finally:
+        lock.release()
+    assert said_quick.out.startswith(f"pyrotorque is running as process #{os.getpid()}\nversion 9.9, up 1h")
+    assert ("queue" in said_quick.out) == bool(jobs)
+    assert (quick, said_quick.out, said_quick.err) == (ordinary, said_ordinary.out, said_ordinary.err)
+
+
+@pytest.mark.parametrize(
+    "content", ["", "{not json", '{"format": 1, "pid": PID}', '{"format": 99, "pid": PID, "jobs": []}']
+)
+def test_a_status_file_of_another_shape_goes_the_ordinary_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / STATUS_FILE_NAME).write_text(content.replace("PID", str(os.getpid())))
+    lock = PidFile(tmp_path / "run" / "pyrotorque.pid")
+    lock.acquire(write=True)
+    try:
+        assert main(["--status", "--config-dir", str(tmp_path)]) == 0
+    finally:
+        lock.release()
+    assert capsys.readouterr().out == (
+        f"pyrotorque is running as process #{os.getpid()}\n(it has not published its job status yet)\n"
+    )

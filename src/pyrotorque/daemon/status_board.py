@@ -18,12 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pyrotorque.daemon.status_file import FORMAT, STATUS_FILE_NAME
 from pyrotorque.tick_outcomes import ERROR, OK, UNREACHABLE
-
-#: The status file's name, in the pid file's directory.
-STATUS_FILE_NAME = "pyrotorque.status.json"
-#: Bumped when a field changes meaning; ``--status`` refuses a format it does not know.
-FORMAT = 1
 
 
 def status_path(pid_path: Path) -> Path:

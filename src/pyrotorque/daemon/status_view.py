@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pyrotorque.daemon.status_board import ConnectionStatus, DaemonStatus, JobStatus
 from pyrotorque.durations import format_duration
 from pyrotorque.tick_outcomes import OK
+
+TYPE_CHECKING = False  # not typing's: --status's quick answer imports this module, and typing costs
+if TYPE_CHECKING:
+    # Or their attribute views from status_file.read_status_view: only attributes are read here.
+    from pyrotorque.daemon.status_board import ConnectionStatus, DaemonStatus, JobStatus
 
 
 def _when(epoch: float | None, now: float) -> str:
