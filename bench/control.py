@@ -6,8 +6,9 @@ subprocess of this interpreter, round-robin with a bare ``python -c pass`` (the 
 the same run); the target is at most 2x the floor. Each runs as users and the watchdog run it: the
 ``pyrotorque`` console script (what pip writes into ``bin/pyrotorque``), not ``python -m
 pyrotorque``, which adds ``runpy`` and is shown once for comparison. "Running" is this process holding
-the pid file's lock, which is all a control command looks at; ``--stop`` is timed with no daemon (with
-one, it waits for that daemon's own stop). No rTorrent is needed: the sandbox of the context is not used.
+the pid file's lock and its status file with three jobs, which is all a control command looks at;
+``--stop`` is timed with no daemon (with one, it waits for that daemon's own stop). No rTorrent is
+needed: the sandbox of the context is not used.
 
 Also runnable alone: ``python -m bench.control [--repeat N] [--src OTHER/src]``.
 """
@@ -19,11 +20,14 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import register
 from bench.common import DEFAULT_REPEAT, BenchContext, Timing, print_table, ratio_line, time_interleaved
+from pyrotorque.daemon.status_board import DaemonStatus, StatusBoard, status_path
 from pyrotorque.pidfile import PidFile
 
 TARGET = 2.0
@@ -38,6 +42,22 @@ def _runner(argv: list[str], env: dict[str, str], expect: int) -> Callable[[], i
         return code
 
     return run
+
+
+def _publish_status(pid_path: Path) -> None:
+    """The status file a running daemon with three jobs publishes, for ``--status (running)``."""
+    board = StatusBoard(
+        status_path(pid_path), DaemonStatus(os.getpid(), time.time(), "scgi:///x", "bench"), clock=time.time
+    )
+    jobs = [
+        ("queue", "QueueManager", "second=*/5"),
+        ("watch", "TreeWatch", "second=*/10"),
+        ("stats", "EngineStats", "minute=*"),
+    ]
+    board.set_jobs(jobs, lambda _: datetime.now(UTC))
+    for name, _, _ in jobs:
+        board.tick_started(name)
+        board.tick_ended(name, "ok")
 
 
 def measure(repeat: int, src: Path = SRC) -> dict[str, Timing]:
@@ -67,6 +87,7 @@ def measure(repeat: int, src: Path = SRC) -> dict[str, Timing]:
         }
         lock = PidFile(busy / "run" / "pyrotorque.pid")
         lock.acquire(write=True)  # what a running daemon holds
+        _publish_status(busy / "run" / "pyrotorque.pid")
         try:
             timings, _ = time_interleaved(commands, repeat)
         finally:
