@@ -31,7 +31,7 @@ HEAVY = (
 )
 #: Not even these for the answers of cli_quick: with them a control command costs over twice a bare
 #: Python start (bench/control.py).
-STDLIB_HEAVY = ("argparse", "logging", "pathlib", "typing", "dataclasses")
+STDLIB_HEAVY = ("argparse", "logging", "pathlib", "typing", "dataclasses", "contextlib")
 PROBE = """
 import sys
 from pyrotorque.cli import main
