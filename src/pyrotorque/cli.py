@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from pyrotorque import daemon, paths
 from pyrotorque.cli_output import fail, say, tell
-from pyrotorque.cli_quick import quick_answer, restrict_umask, version_line
+from pyrotorque.cli_quick import quick_answer, restrict_umask, status_answer, version_line
 from pyrotorque.errors import ConditionError, ConfigError, DaemonError, GuardFileMissing, RtorrentError
 from pyrotorque.exitcodes import (
     EXIT_CONFIG,
     EXIT_IOERR,
-    EXIT_NOT_RUNNING,
     EXIT_OK,
     EXIT_SOFTWARE,
     EXIT_TEMPFAIL,
@@ -93,22 +91,8 @@ def _pid_status(args: argparse.Namespace) -> PidStatus:
 
 
 def _status(args: argparse.Namespace) -> int:
-    found = _pid_status(args)
-    if found.running:
-        from pyrotorque.daemon.status_board import read_status, status_path
-        from pyrotorque.daemon.status_view import status_lines
-
-        say(f"pyrotorque is running as process #{found.pid}")
-        published = read_status(status_path(_pid_path(args)), found.pid)
-        if published is None:
-            say("(it has not published its job status yet)")
-        else:
-            for line in status_lines(published, time.time()):
-                say(line)
-        return EXIT_OK
-    stale = f" (stale pid file of process #{found.pid})" if found.exists else ""
-    say(f"pyrotorque is not running{stale}")
-    return EXIT_NOT_RUNNING
+    pid_path = _pid_path(args)
+    return status_answer(str(pid_path), probe(pid_path))
 
 
 def _stop(args: argparse.Namespace) -> int:

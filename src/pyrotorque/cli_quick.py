@@ -20,7 +20,7 @@ from pyrotorque import paths
 from pyrotorque.cli_output import say
 from pyrotorque.errors import PyrotorqueError
 from pyrotorque.exitcodes import EXIT_NOT_RUNNING, EXIT_OK
-from pyrotorque.pidfile import probe
+from pyrotorque.pidfile import PidStatus, probe
 
 TYPE_CHECKING = False  # not typing's: importing it would cost a tenth of the budget
 if TYPE_CHECKING:
@@ -106,31 +106,35 @@ def quick_answer(argv: Sequence[str]) -> int | None:
     if command == "stop" and not found.running:
         say("pyrotorque was not running")
         return EXIT_OK
-    if command == "status" and not found.running:
-        stale = f" (stale pid file of process #{found.pid})" if found.exists else ""
-        say(f"pyrotorque is not running{stale}")
-        return EXIT_NOT_RUNNING
     if command == "status":
-        return _running_status(pid_file, found.pid)
+        return status_answer(pid_file, found)
     return None
 
 
-def _running_status(pid_file: str, pid: int) -> int | None:
-    """A running daemon's published status, as ``cli.main`` shows it; None when it has published none
-    or the file is not of this version's shape (``cli.main`` then says so)."""
+def status_answer(pid_file: str, found: PidStatus) -> int:
+    """Say what ``--status`` says for this pid file's state; its exit code."""
+    if not found.running:
+        stale = f" (stale pid file of process #{found.pid})" if found.exists else ""
+        say(f"pyrotorque is not running{stale}")
+        return EXIT_NOT_RUNNING
+    for line in _running_status_lines(pid_file, found.pid):
+        say(line)
+    return EXIT_OK
+
+
+def _running_status_lines(pid_file: str, pid: int) -> list[str]:
+    """What ``--status`` says of the running daemon ``pid``: its published status, read with json alone
+    (status_file.py), or that it has published none (yet, or not in the shape this version writes)."""
     import time
 
     from pyrotorque.daemon.status_file import read_status_view, status_file_name
     from pyrotorque.daemon.status_view import status_lines
 
+    head = f"pyrotorque is running as process #{pid}"
     published = read_status_view(status_file_name(pid_file), pid)
-    if published is None:
-        return None
-    try:
-        lines = status_lines(published, time.time())  # type: ignore[arg-type]  # an attribute view
-    except (AttributeError, TypeError, ValueError, OverflowError, OSError):
-        return None  # not the shape this version writes: the thorough reader decides
-    say(f"pyrotorque is running as process #{pid}")
-    for line in lines:
-        say(line)
-    return EXIT_OK
+    if published is not None:
+        try:
+            return [head, *status_lines(published, time.time())]  # type: ignore[arg-type]  # a view
+        except (AttributeError, TypeError, ValueError, OverflowError, OSError):
+            pass  # a field missing or of another type: not a file this version wrote
+    return [head, "(it has not published its job status yet)"]

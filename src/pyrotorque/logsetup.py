@@ -125,7 +125,7 @@ class LogFileHandler(logging.FileHandler):
 
     What ``WatchedFileHandler`` would add is the device and inode of the open file, kept here; not
     derived from it because ``logging.handlers`` imports ``socket``, ``pickle`` and ``queue``, a
-    third of ``pyrotorque --cron``'s cost while a daemon runs.
+    third of a control command's cost when it takes the ordinary way (``--cron -v``, say).
     """
 
     def __init__(self, path: Path, *, notice: Callable[[str], None] = _tell_stderr) -> None:

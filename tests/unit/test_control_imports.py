@@ -194,7 +194,7 @@ def test_a_running_daemons_status_is_a_quick_answer_with_what_the_ordinary_way_s
 @pytest.mark.parametrize(
     "content", ["", "{not json", '{"format": 1, "pid": PID}', '{"format": 99, "pid": PID, "jobs": []}']
 )
-def test_a_status_file_of_another_shape_goes_the_ordinary_way(
+def test_a_status_file_of_another_shape_is_no_published_status(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str
 ) -> None:
     (tmp_path / "run").mkdir()

@@ -7,7 +7,8 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pyrotorque.daemon.status_board import DaemonStatus, StatusBoard, read_status, status_path
+from pyrotorque.daemon.status_board import DaemonStatus, StatusBoard, status_path
+from pyrotorque.daemon.status_file import read_status_view
 from pyrotorque.daemon.status_view import status_lines
 from pyrotorque.errors import FaultError, TransportError
 from pyrotorque.jobs.runner import TickRunner
@@ -54,13 +55,13 @@ def test_ticks_through_the_runner_are_counted_with_their_outcomes(tmp_path: Path
 
     runner = TickRunner("queue", tick, logging.getLogger("test"), clock=clock, observer=published)
     runner()
-    assert read_status(published.path, 4242) is not None
+    assert read_status_view(str(published.path), 4242) is not None
     runner()
-    down = read_status(published.path, 4242)
+    down = read_status_view(str(published.path), 4242)
     assert down is not None and down.reachable is False and down.reachable_since == NOW + 4
     runner()
     runner()
-    status = read_status(published.path, 4242)
+    status = read_status_view(str(published.path), 4242)
     assert status is not None
     queue = status.jobs[0]
     assert (queue.runs, queue.failures, queue.last_outcome) == (4, 2, "ok")
@@ -72,20 +73,20 @@ def test_ticks_through_the_runner_are_counted_with_their_outcomes(tmp_path: Path
 def test_a_bug_in_a_job_says_nothing_about_the_connection(tmp_path: Path) -> None:
     published = board(tmp_path, Clock())
     published.tick_ended("queue", "error", "KeyError: 'x'")
-    status = read_status(published.path, 4242)
+    status = read_status_view(str(published.path), 4242)
     assert status is not None and status.reachable is None and status.jobs[0].last_error == "KeyError: 'x'"
 
 
 def test_a_stale_or_foreign_file_is_ignored(tmp_path: Path) -> None:
     published = board(tmp_path, Clock())
-    assert read_status(published.path, 4243) is None  # another process wrote it
+    assert read_status_view(str(published.path), 4243) is None  # another process wrote it
     published.path.write_text(json.dumps({"format": 0, "pid": 4242}))
-    assert read_status(published.path, 4242) is None
+    assert read_status_view(str(published.path), 4242) is None
     published.path.write_text("{not json")
-    assert read_status(published.path, 4242) is None
+    assert read_status_view(str(published.path), 4242) is None
     published.remove()
     published.remove()
-    assert not published.path.exists() and read_status(published.path, 4242) is None
+    assert not published.path.exists() and read_status_view(str(published.path), 4242) is None
 
 
 def test_the_text_shows_uptime_connection_jobs_and_the_last_error(tmp_path: Path) -> None:

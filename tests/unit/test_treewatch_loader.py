@@ -74,7 +74,8 @@ class Setup:
         return Candidate(path, self.root, FileStamp.of(os.stat(path)))
 
     def load(self, candidate: Candidate) -> LoadResult:
-        return LoadBatch(self.loader, [candidate]).load(candidate)
+        (result,) = LoadBatch(self.loader, [candidate]).results()
+        return result
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def test_a_batch_asks_once_which_are_loaded_and_adds_to_it(
     if many:  # above PROBE_MAX: one d.multicall2 of every item's hash instead of one d.hash per file
         monkeypatch.setattr("pyrotorque.jobs.treewatch.batch.PROBE_MAX", 2)
     batch = LoadBatch(setup.loader, candidates)
-    outcomes = [batch.load(candidate).outcome for candidate in candidates]
+    outcomes = [result.outcome for result in batch.results()]
     assert outcomes == [Outcome.ALREADY_LOADED, Outcome.LOADED, Outcome.ALREADY_LOADED]
     asked = [method for method, _ in fake.calls()]
     assert asked.count("d.multicall2") == (1 if many else 0)
@@ -139,8 +140,8 @@ def test_rtorrent_away_is_a_result_not_an_exception(tmp_path: Path, fake: FakeRt
     candidate = setup.candidate("a.torrent", make_metafile("away").data)
     fake.down = True
     for batch in (LoadBatch(setup.loader, [candidate]), LoadBatch(setup.loader, [candidate, candidate])):
-        result = batch.load(candidate)
-        assert result.outcome is None and isinstance(result.away, TransportError)
+        for result in batch.results():
+            assert result.outcome is None and isinstance(result.away, TransportError)
 
 
 def test_dry_run_decides_the_plan_and_sends_nothing(tmp_path: Path, fake: FakeRtorrent) -> None:

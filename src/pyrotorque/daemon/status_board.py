@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from pyrotorque.daemon.status_file import FORMAT, STATUS_FILE_NAME
 from pyrotorque.tick_outcomes import ERROR, OK, UNREACHABLE
@@ -73,19 +72,6 @@ class DaemonStatus:
     format: int = FORMAT
     #: Every connection, ``default`` first; ``url`` and ``reachable`` above repeat the default's.
     connections: list[ConnectionStatus] = field(default_factory=list)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DaemonStatus:
-        """Parse the file's content; ValueError for another format or missing fields."""
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError("not a status file of this version")
-        try:
-            jobs = [JobStatus(**job) for job in data.get("jobs", [])]
-            connections = [ConnectionStatus(**one) for one in data.get("connections", [])]
-            fields = {key: value for key, value in data.items() if key not in ("jobs", "connections")}
-            return cls(**fields, jobs=jobs, connections=connections)
-        except TypeError as exc:
-            raise ValueError(f"bad status file: {exc}") from None
 
 
 class StatusBoard:
@@ -192,12 +178,3 @@ class StatusBoard:
             # A full disk must not stop the jobs; --status then shows older figures.
             with contextlib.suppress(OSError):
                 temporary.unlink()
-
-
-def read_status(path: Path, pid: int) -> DaemonStatus | None:
-    """The status of the running daemon ``pid``, or None (no file, unreadable, stale or another format)."""
-    try:
-        found = DaemonStatus.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return None
-    return found if found.pid == pid else None

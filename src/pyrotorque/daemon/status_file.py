@@ -1,9 +1,10 @@
-"""The status file's name and format, and a light reader for ``--status``'s quick answer.
+"""The status file's name and format, and how ``--status`` reads it.
 
 A leaf (``json`` and ``os`` only), so that ``pyrotorque --status`` while a daemon runs need not import
 what the daemon writes the file with (status_board.py: dataclasses, threading, pathlib). The reader
-gives attribute views of the file's records, which is all status_view.py reads; anything missing or of
-another shape makes it give None, and the command then reads the file the thorough way.
+gives attribute views of the file's records, which is all status_view.py reads; a file of another
+format or process is None, and one of another shape fails there (``cli_quick`` then says that the
+daemon has published no status).
 """
 
 from __future__ import annotations

@@ -19,8 +19,6 @@ rTorrent away (the request itself failed) is the result of every file not conclu
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-
 from pyrotorque.errors import RequestTooLarge, RtorrentError
 from pyrotorque.jobs.treewatch.loader import LoadResult, MetafileLoader, PreparedLoad
 from pyrotorque.jobs.treewatch.scanner import Candidate, Outcome
@@ -31,7 +29,7 @@ PROBE_MAX = 200
 
 
 class LoadBatch:
-    """Loads ``candidates`` together on the first ``load()`` or ``results()``; each gets its result."""
+    """Loads ``candidates`` together on the first ``results()``; each gets its result."""
 
     def __init__(self, loader: MetafileLoader, candidates: list[Candidate]) -> None:
         self.loader = loader
@@ -39,22 +37,12 @@ class LoadBatch:
         #: More than one file: the batch asks once which items are loaded (a lone file as it loads).
         self.shared = len(candidates) > 1
         self._results: list[LoadResult] | None = None
-        self._handed: dict[Candidate, deque[LoadResult]] = {}
 
     def results(self) -> list[LoadResult]:
         """The result of each candidate, in order; rTorrent away is a result (``away``), never raised."""
         if self._results is None:
             self._results = self._load_all()
         return self._results
-
-    def load(self, candidate: Candidate) -> LoadResult:
-        """The result for ``candidate`` (for each time it is in the batch, in order)."""
-        if not self._handed:
-            by_candidate: dict[Candidate, deque[LoadResult]] = defaultdict(deque)
-            for each, result in zip(self.candidates, self.results(), strict=True):
-                by_candidate[each].append(result)
-            self._handed = dict(by_candidate)
-        return self._handed[candidate].popleft()
 
     # -- the rounds -----------------------------------------------------------------------------------
 
