@@ -147,6 +147,30 @@ def test_an_item_the_target_holds_complete_already_is_only_erased_on_the_source(
     assert any("on 'target' already, complete" in m for m in messages(caplog, logging.INFO))
 
 
+def test_a_half_done_transfer_is_redone_and_a_foreign_incomplete_copy_is_left_alone(
+    rt: RtorrentSandbox, rtorrent_factory: SandboxFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = rtorrent_factory()
+    shared = shared_folder(rt, "shared-again")
+    ours = make_metafile("ours.bin", size=64 * KIB, piece_length=16 * KIB, payload_dir=shared, seed=6)
+    theirs = make_metafile("theirs.bin", size=64 * KIB, piece_length=16 * KIB, payload_dir=shared, seed=7)
+    ours_hash, theirs_hash = load_complete(rt, shared, [ours, theirs], label="go")
+    # On the target, not checked (so not complete): one with our mark, as a transfer killed during its
+    # hash check leaves it, and one loaded by someone else.
+    target.load_metafiles([ours], commands=[f"d.custom.set={MARK_KEY},default", "d.custom1.set=half"])
+    target.load_metafiles([theirs], commands=["d.custom1.set=theirs"])
+
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        spreader(rt, {"default": rt, "target": target}).run()
+    (error,) = messages(caplog, logging.ERROR)
+    assert theirs_hash in error and "not complete and not loaded by a transfer: leaving both" in error
+    assert rt.item_hashes() == [theirs_hash]  # ours moved, theirs stays on the source
+    assert sorted(target.item_hashes()) == sorted([ours_hash, theirs_hash])
+    assert facts(target, ours_hash)["d.complete"] == 1 and target.rpc("d.custom", ours_hash, MARK_KEY) == ""
+    assert target.rpc("d.custom1", ours_hash) == "go"  # loaded again, with the source's label
+    assert (target.rpc("d.complete", theirs_hash), target.rpc("d.custom1", theirs_hash)) == (0, "theirs")
+
+
 def test_a_target_that_cannot_read_the_data_leaves_the_items_on_the_source(
     rt: RtorrentSandbox, rtorrent_factory: SandboxFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
