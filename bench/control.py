@@ -70,6 +70,11 @@ def measure(repeat: int, src: Path = SRC) -> dict[str, Timing]:
             (directory / "config.ini").write_text("[GLOBAL]\nscgi_url = scgi:///nonexistent/rpc.socket\n")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])}
         env.pop("PYRO_CONFIG_DIR", None)
+        # pip compiles an installed package's bytecode; a machine that sets PYTHONDONTWRITEBYTECODE
+        # would make every run compile our modules from source. The cache goes to a private folder
+        # (the warm-up run fills it), so the source tree is left as it was.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(temporary) / "pycache")
         # What pip writes as bin/pyrotorque for the [project.scripts] entry point.
         script = Path(temporary) / "pyrotorque"
         script.write_text("import sys\nfrom pyrotorque.cli import main\nsys.exit(main())\n")

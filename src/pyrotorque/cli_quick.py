@@ -123,7 +123,7 @@ def status_answer(pid_file: str, found: PidStatus) -> int:
 
 
 def _running_status_lines(pid_file: str, pid: int) -> list[str]:
-    """What ``--status`` says of the running daemon ``pid``: its published status, read with json alone
+    """What ``--status`` says of the running daemon ``pid``: its published status, read without json's re
     (status_file.py), or that it has published none (yet, or not in the shape this version writes)."""
     import time
 

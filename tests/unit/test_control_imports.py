@@ -31,7 +31,10 @@ HEAVY = (
 )
 #: Not even these for the answers of cli_quick: with them a control command costs over twice a bare
 #: Python start (bench/control.py).
-STDLIB_HEAVY = ("argparse", "logging", "pathlib", "typing", "dataclasses", "contextlib")
+STDLIB_HEAVY = (
+    *("argparse", "logging", "pathlib", "typing", "dataclasses", "contextlib"),
+    *("json", "re", "enum", "datetime"),
+)
 PROBE = """
 import sys
 from pyrotorque.cli import main

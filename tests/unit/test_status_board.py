@@ -7,8 +7,10 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from pyrotorque.daemon.status_board import DaemonStatus, StatusBoard, status_path
-from pyrotorque.daemon.status_file import read_status_view
+from pyrotorque.daemon.status_file import parse_json, read_status_view
 from pyrotorque.daemon.status_view import status_lines
 from pyrotorque.errors import FaultError, TransportError
 from pyrotorque.jobs.runner import TickRunner
@@ -111,3 +113,34 @@ def test_the_text_shows_uptime_connection_jobs_and_the_last_error(tmp_path: Path
     assert "unreachable" in lines[3] and lines[3].endswith("1/1")
     assert "running for 1m 5s" in lines[4] and lines[4].endswith("0/0")
     assert lines[5].startswith("last error of queue at ") and lines[5].endswith("within 30s")
+
+
+HOSTILE_STATUS = [
+    {"format": 1, "pid": 7, "url": 'scgi:///a "b"\\c\nd\t\u00e9\u2603\U0001f600', "jobs": []},
+    {"x": [1, -2, 3.5, 1e300, -0.0, 2**53 + 1, True, False, None, "", [], {}]},
+    {"nested": {"a": {"b": [{"c": "\u0000\u001f"}]}}},
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_STATUS)
+@pytest.mark.parametrize("indent", [None, 1])
+def test_the_status_reader_reads_what_json_reads(value: object, indent: int | None) -> None:
+    text = json.dumps(value, indent=indent)
+    assert parse_json(text) == json.loads(text)
+    assert parse_json(f" \n{text}\n ") == json.loads(text)
+
+
+def test_the_status_reader_reads_json_constants_as_json_does() -> None:
+    read = parse_json(json.dumps([float("inf"), float("-inf"), float("nan")]))
+    assert isinstance(read, list) and read[:2] == [float("inf"), float("-inf")] and read[2] != read[2]
+
+
+NOT_JSON = ["", "   ", "{", '{"a": 1} {"b": 2}', '{"a": 1}x', "nope", '{"a": }', "[1,]"]
+
+
+@pytest.mark.parametrize("text", NOT_JSON)
+def test_the_status_reader_refuses_what_json_refuses(text: str) -> None:
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        parse_json(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
 
 from pyrotorque.durations import format_duration
 from pyrotorque.tick_outcomes import OK
@@ -14,11 +14,13 @@ if TYPE_CHECKING:
 
 
 def _when(epoch: float | None, now: float) -> str:
-    """A local time, with the date when it is not today; "-" for none."""
+    """A local time, with the date when it is not today; "-" for none (time's, not datetime's: the
+    quick ``--status`` would import datetime for it alone)."""
     if epoch is None:
         return "-"
-    moment, today = datetime.fromtimestamp(epoch), datetime.fromtimestamp(now)
-    return moment.strftime("%H:%M:%S" if moment.date() == today.date() else "%Y-%m-%d %H:%M:%S")
+    moment, today = time.localtime(epoch), time.localtime(now)
+    same_day = moment[:3] == today[:3]
+    return time.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S", moment)
 
 
 def _ago(epoch: float, now: float) -> str:
