@@ -15,6 +15,7 @@ download directory or are empty ("", ".", "..", anything with "/" or NUL) are re
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -285,8 +286,12 @@ def read_metafile(path: Path) -> Metafile:
     A ``.magnet`` file may hold the bare link as text; it becomes the stand-in rTorrent loads.
     """
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_METAFILE_SIZE + 1)
+        with path.open("rb", buffering=0) as handle:
+            # A buffer the file's size, not the cap: read(cap) would allocate 64 MiB for every file.
+            expected = min(os.fstat(handle.fileno()).st_size, MAX_METAFILE_SIZE) + 1
+            data = handle.read(expected)
+            if len(data) == expected:  # it grew since: read on, still up to the cap
+                data += handle.read(MAX_METAFILE_SIZE + 1 - len(data))
     except OSError as exc:
         raise MetafileError(f"cannot read metafile {str(path)!r}: {exc.strerror or exc}") from exc
     if len(data) > MAX_METAFILE_SIZE:

@@ -129,6 +129,24 @@ def test_nested_metafile_is_loaded_stopped_and_tied(watch: Watch, caplog: pytest
     assert path.read_bytes() == meta.data  # the metafile stays where it is
 
 
+def test_lone_file_of_a_loaded_item_changes_nothing_of_it(
+    watch: Watch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The lone file's question rides in its load's request; the duplicate load rTorrent ignores."""
+    meta = make_metafile("loaded-before")
+    watch.sandbox.load_metafiles([meta], commands=["d.custom1.set=by-hand"])
+    wait_for(lambda: watch.loaded(meta))
+    before = item(watch.sandbox, meta)
+    watch.start(load_mode="start", cmd={"mark": "d.custom1.set=from-watch"})
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        path = watch.write("again/dup.torrent", meta.data)
+        wait_for(lambda: "Already loaded: 'loaded-before'" in caplog.text)
+    assert f"Already loaded: 'loaded-before' (#{meta.info_hash}) from '{path}'" in caplog.text
+    assert "Loaded 'loaded-before'" not in caplog.text
+    assert item(watch.sandbox, meta) == before  # not started, not tied, its custom1 kept
+    assert before["d.state"] == 0 and before["d.custom1"] == "by-hand" and before["d.tied_to_file"] == ""
+
+
 def test_flags_and_modes(watch: Watch) -> None:
     watch.start(
         load_mode="start",

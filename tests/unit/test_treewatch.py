@@ -244,7 +244,12 @@ def test_already_loaded_file_written_again_is_logged_at_info(
         harness.job.file_changed(path, harness.tree)
     already = [r for r in caplog.records if r.getMessage().startswith("Already loaded")]
     assert len(already) == 1 and already[0].levelno == logging.INFO
-    assert fake.calls("load.") == []
+    # A lone file asks and loads in one request (d.hash first); rTorrent ignores the duplicate load.
+    loads = [r for r in fake.sent() if any(method.startswith("load.") for method, _ in r.calls)]
+    assert len(loads) == 1 and [method for method, _ in loads[0].calls] == ["d.hash", "load.raw_verbose"]
+    item = fake.items[meta.info_hash]
+    assert item.loaded_by == "load.raw" and item.commands == []  # as the test added it
+    assert not [r for r in caplog.records if r.getMessage().startswith("Loaded")]
 
 
 # --- loading -------------------------------------------------------------------------------------------

@@ -26,18 +26,18 @@ def _shapes(fake: FakeRtorrent) -> list[tuple[str, list[str], int]]:
     ]
 
 
-def test_a_lone_file_is_one_plain_load_call_and_one_probe(tmp_path: Path) -> None:
+def test_a_lone_file_asks_and_loads_in_one_request_then_one_probe(tmp_path: Path) -> None:
     fake = FakeRtorrent()
     setup = Setup(tmp_path, fake)
     meta = make_metafile("lone")
     result = setup.load(setup.candidate("a.torrent", meta.data))
     assert result.outcome is Outcome.LOADED
-    # No multicall wrapper and no batch probe: "loaded already?", the load, its check.
+    # "Loaded already?" and the load in one request (the question first), then its check.
     assert _shapes(fake) == [
-        ("d.hash", ["d.hash"], 1),
-        ("load.raw_verbose", ["load.raw_verbose"], 1),
+        ("system.multicall", ["d.hash", "load.raw_verbose"], 2),
         ("d.hash", ["d.hash"], 1),
     ]
+    assert [method for method, _ in fake.calls()[:2]] == ["d.hash", "load.raw_verbose"]
     assert setup.clock.sleeps == []
 
 

@@ -98,13 +98,27 @@ def test_loaded_carries_hash_name_and_plan(tmp_path: Path, fake: FakeRtorrent) -
     assert setup.clock.sleeps == []  # the fake shows the item at once: no polling
 
 
-def test_already_loaded_asks_one_d_hash_and_loads_nothing(tmp_path: Path, fake: FakeRtorrent) -> None:
+def test_already_loaded_lone_file_is_told_by_the_question_in_its_load_request(
+    tmp_path: Path, fake: FakeRtorrent
+) -> None:
     setup = Setup(tmp_path, fake)
     meta = make_metafile("present")
     fake.add_metafile(meta.data)
     result = setup.load(setup.candidate("a.torrent", meta.data))
     assert (result.outcome, result.info_hash, result.plan) == (Outcome.ALREADY_LOADED, meta.info_hash, None)
-    assert fake.calls() == [("d.hash", (meta.info_hash,))]
+    # One request: d.hash, then the load rTorrent ignores; no probe follows.
+    assert [method for method, _ in fake.calls()] == ["d.hash", "load.raw_verbose"]
+    assert fake.methods() == ["system.multicall"]
+    assert fake.items[meta.info_hash].loaded_by == "load.raw"  # as the test added it
+
+
+def test_a_dry_run_asks_before_and_sends_no_load(tmp_path: Path, fake: FakeRtorrent) -> None:
+    setup = Setup(tmp_path, fake, dry_run=True)
+    present, fresh = make_metafile("present"), make_metafile("fresh")
+    fake.add_metafile(present.data)
+    assert setup.load(setup.candidate("a.torrent", present.data)).outcome is Outcome.ALREADY_LOADED
+    assert setup.load(setup.candidate("b.torrent", fresh.data)).outcome is Outcome.DRY_RUN
+    assert fake.calls() == [("d.hash", (present.info_hash,)), ("d.hash", (fresh.info_hash,))]
 
 
 @pytest.mark.parametrize("many", [False, True])
@@ -175,9 +189,9 @@ def test_not_shown_within_the_verify_timeout_is_not_loaded(
         result = setup.load(setup.candidate("a.torrent", make_metafile("lost").data))
     assert result.outcome is Outcome.NOT_LOADED
     assert "within 5 s" in caplog.text
-    # Polled on the job's clock: 10 ms, doubling up to 250 ms, until 5 s have passed.
+    # Polled on the job's clock: 1 ms, doubling up to 250 ms, until 5 s have passed.
     sleeps = setup.clock.sleeps
-    assert sleeps[:3] == [0.01, 0.02, 0.04] and max(sleeps) == 0.25
+    assert sleeps[:3] == [0.001, 0.002, 0.004] and max(sleeps) == 0.25
     assert 5.0 <= sum(sleeps) < 5.0 + 0.25 + 1e-9
 
 

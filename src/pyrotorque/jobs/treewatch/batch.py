@@ -3,11 +3,12 @@
 A ``LoadBatch`` turns candidates into results in a few requests, whatever their number:
 
 1. which items are loaded already: one ``d.hash`` multicall for the batch (one ``d.multicall2`` of
-   every item's hash above ``PROBE_MAX`` files); a lone file asks one ``d.hash`` as it is prepared;
+   every item's hash above ``PROBE_MAX`` files);
 2. every prepared load in one ``system.multicall`` (a JSON-RPC batch on 0.16), which the client splits
-   only to stay below the request size cap; a lone file is one plain ``load.raw*`` call, at once;
+   only to stay below the request size cap; a lone file goes at once, as one multicall of its
+   ``d.hash`` question and its ``load.raw*`` (``MetafileLoader.send_one``), so one request does both;
 3. one ``d.hash`` probe for all of them right after (not in the load's request: 0.9.8 inserts the
-   items from its main loop after answering it), then only the missing ones again, 10 ms, 20 ms, …
+   items from its main loop after answering it), then only the missing ones again, 1 ms, 2 ms, …
    apart, until ``verify_timeout``.
 
 A fault in one entry of the load multicall is that file's result (rTorrent away for it: it stays
@@ -134,9 +135,12 @@ class LoadBatch:
                 sent[index] = load
                 continue
             try:
-                self.loader.send_one(load)
+                already = self.loader.send_one(load)
             except RequestTooLarge as too_big:
                 results[index] = self.loader.send_by_path(load, too_big)
             else:
-                sent[index] = load
+                if already is None:
+                    sent[index] = load
+                else:
+                    results[index] = already
         return sent

@@ -22,7 +22,7 @@ class TreeWatchTiming:
     #: How long to wait for rTorrent to show a loaded item (0.9.8 queues load.raw and answers at once),
     #: polling first after ``verify_first_poll``, then twice as long each time up to ``verify_max_poll``.
     verify_timeout: float = 5.0
-    verify_first_poll: float = 0.01
+    verify_first_poll: float = 0.001
     verify_max_poll: float = 0.25
     #: Event-driven changes are saved at most this often; a scan and stop() save at once.
     save_interval: float = 5.0
