@@ -367,6 +367,22 @@ def test_flags_of_file_directly_in_root_and_outside_it() -> None:
     assert path_flags(Path("/elsewhere/start/x.torrent"), ROOT) == {"x.torrent", "x", "torrent"}
 
 
+def test_flags_of_a_sibling_folder_sharing_the_root_prefix_and_of_the_file_system_root() -> None:
+    # "/srv/watch2" starts like "/srv/watch" but is not below it.
+    assert path_flags(Path("/srv/watch2/start/x.torrent"), Path("/srv/watch")) == {
+        "x.torrent",
+        "x",
+        "torrent",
+    }
+    assert path_flags(Path("/tv/x.torrent"), Path("/")) == {"tv", "x.torrent", "x", "torrent"}
+    assert path_flags(Path("/srv/watch/./tv/../movies/x.torrent"), Path("/srv/watch/")) == {
+        "movies",
+        "x.torrent",
+        "x",
+        "torrent",
+    }
+
+
 # -- namespace -----------------------------------------------------------------------------------
 
 

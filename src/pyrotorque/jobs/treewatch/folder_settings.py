@@ -126,10 +126,10 @@ class _Reader:
         return target_command(full, directory)
 
 
-def _stamp(path: Path) -> Stamp:
+def _stamp(path: str) -> Stamp:
     """The stamp of ``path``; None when it does not exist (OSError for anything else)."""
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
     return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
@@ -150,13 +150,13 @@ class FolderSettings:
         self.base = FolderLayer(load_mode, queued, dict(commands))
         self.log = log
         self.config_dir = config_dir
-        self._cache: dict[Path, tuple[Stamp, FolderLayer | None]] = {}
+        self._cache: dict[str, tuple[Stamp, FolderLayer | None]] = {}
 
     def for_file(self, path: Path, root: Path) -> FolderResult:
         """The settings for the metafile ``path`` below ``root`` (the nearest watch.ini wins, key by key)."""
         load_mode, queued = self.base.load_mode or "normal", bool(self.base.queued)
         commands = dict(self.base.commands)
-        for folder in _folders(path.parent, root):
+        for folder in _folders(os.path.dirname(path), os.fspath(root)):
             layer = self._layer(folder)
             if layer is None:
                 continue
@@ -166,9 +166,10 @@ class FolderSettings:
         active = tuple(command for _, command in sorted(commands.items()) if command is not None)
         return FolderResult(load_mode, queued, active)
 
-    def _layer(self, folder: Path) -> FolderLayer | None:
+    def _layer(self, folder: str) -> FolderLayer | None:
         """What the folder's watch.ini says (None: no file, or a bad one); parsed once per version."""
-        path = folder / WATCH_INI
+        # Strings, not Path: this runs for every file loaded, one stat per folder level.
+        path = os.path.join(folder, WATCH_INI)
         try:
             stamp = _stamp(path)
         except OSError as exc:
@@ -180,7 +181,7 @@ class FolderSettings:
         cached = self._cache.get(folder)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        layer = None if stamp is None else self._read(path, stamp)
+        layer = None if stamp is None else self._read(Path(path), stamp)
         self._cache[folder] = (stamp, layer)
         return layer
 
@@ -204,13 +205,13 @@ class FolderSettings:
         return layer
 
 
-def _folders(folder: Path, root: Path) -> list[Path]:
+def _folders(folder: str, root: str) -> list[str]:
     """``root`` and every folder below it down to ``folder``, top first (just ``root`` if outside)."""
-    try:
-        parts = folder.relative_to(root).parts
-    except ValueError:
+    prefix = root if root.endswith("/") else root + "/"
+    if not folder.startswith(prefix):
         return [root]
     folders = [root]
-    for part in parts:
-        folders.append(folders[-1] / part)
+    for part in folder[len(prefix) :].split("/"):
+        if part:
+            folders.append(os.path.join(folders[-1], part))
     return folders

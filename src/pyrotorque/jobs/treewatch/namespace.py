@@ -30,13 +30,11 @@ def path_flags(pathname: Path, root: Path) -> frozenset[str]:
     ``root/tv/start/foo.torrent`` and ``root/movies/foo.start.torrent`` both carry ``start``;
     folders above the root never count. A path outside ``root`` gives only the file name parts.
     """
-    path = PurePosixPath(os.path.abspath(pathname))
-    base = PurePosixPath(os.path.abspath(root))
-    try:
-        below = path.parent.relative_to(base).parts
-    except ValueError:
-        below = ()
-    name = path.name
+    # String operations, not PurePosixPath: this runs for every file loaded.
+    parent, name = os.path.split(os.path.abspath(pathname))
+    base = os.path.abspath(root)
+    prefix = base if base.endswith("/") else base + "/"
+    below = parent[len(prefix) :].split("/") if f"{parent}/".startswith(prefix) else []
     return frozenset(part for part in (*below, name, *name.split(".")) if part and part != ".")
 
 
