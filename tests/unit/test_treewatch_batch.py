@@ -63,6 +63,22 @@ def test_a_burst_is_three_requests_and_a_corrupt_file_is_its_own_outcome(
     assert len(errors) == 1 and "corrupt.torrent" in errors[0], errors
 
 
+def test_a_batch_reads_each_metafile_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyrotorque.jobs.treewatch import loader
+
+    fake = FakeRtorrent()
+    setup = Setup(tmp_path, fake)
+    metas = [make_metafile(f"once-{n}", seed=n) for n in range(4)]
+    candidates = [setup.candidate(f"{n}.torrent", meta.data) for n, meta in enumerate(metas)]
+    fake.add_metafile(metas[0].data)
+    reads: list[Path] = []
+    real_read = loader.read_metafile
+    monkeypatch.setattr(loader, "read_metafile", lambda path: reads.append(path) or real_read(path))
+    outcomes = [result.outcome for result in LoadBatch(setup.loader, candidates).results()]
+    assert outcomes == [Outcome.ALREADY_LOADED] + [Outcome.LOADED] * 3
+    assert sorted(reads) == sorted(candidate.path for candidate in candidates)
+
+
 def test_a_faulting_entry_is_that_files_result_only(tmp_path: Path) -> None:
     fake = FakeRtorrent()
     setup = Setup(tmp_path, fake)

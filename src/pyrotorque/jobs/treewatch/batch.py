@@ -20,9 +20,12 @@ rTorrent away (the request itself failed) is the result of every file not conclu
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pyrotorque.errors import RequestTooLarge, RtorrentError
 from pyrotorque.jobs.treewatch.loader import LoadResult, MetafileLoader, PreparedLoad
 from pyrotorque.jobs.treewatch.scanner import Candidate, Outcome
+from pyrotorque.metafile import Metafile
 
 #: Up to this many files, a batch asks about exactly their items (one ``d.hash`` multicall); above it,
 #: one ``d.multicall2`` of every item's hash is cheaper than that many calls (a scan of a big tree).
@@ -38,6 +41,8 @@ class LoadBatch:
         #: More than one file: the batch asks once which items are loaded (a lone file as it loads).
         self.shared = len(candidates) > 1
         self._results: list[LoadResult] | None = None
+        #: The metafiles read for the batch's question, kept for its loads (up to ``PROBE_MAX`` files).
+        self._read: dict[Path, Metafile] = {}
 
     def results(self) -> list[LoadResult]:
         """The result of each candidate, in order; rTorrent away is a result (``away``), never raised."""
@@ -61,7 +66,8 @@ class LoadBatch:
 
     def _loaded_set(self) -> set[str]:
         if len(self.candidates) <= PROBE_MAX:
-            return self.loader.loaded_among(self.candidates)
+            self._read = self.loader.read_each(self.candidates)
+            return self.loader.loaded_among(self._read.values())
         return self.loader.loaded_hashes()
 
     def _round(self, todo: list[int], loaded: set[str] | None, results: dict[int, LoadResult]) -> list[int]:
@@ -71,7 +77,8 @@ class LoadBatch:
         hashes: set[str] = set()
         later = []
         for index in todo:
-            step = self.loader.prepare(self.candidates[index], loaded)
+            candidate = self.candidates[index]
+            step = self.loader.prepare(candidate, loaded, self._read.pop(candidate.path, None))
             if isinstance(step, LoadResult):
                 results[index] = step
             elif step.metafile.info_hash in hashes:

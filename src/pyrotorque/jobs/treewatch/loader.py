@@ -15,7 +15,7 @@ decision.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,15 +95,22 @@ class MetafileLoader:
             config_dir=context.config.config_dir,
         )
 
-    def loaded_among(self, candidates: list[Candidate]) -> set[str]:
-        """Which of these files' items rTorrent has: one ``d.hash`` multicall (unreadable files skipped:
-        their load reports them)."""
-        hashes = []
+    @staticmethod
+    def read_each(candidates: list[Candidate]) -> dict[Path, Metafile]:
+        """The metafiles of these files that can be read (the others' loads report them), read once
+        for both the batch's question and its loads."""
+        metafiles = {}
         for candidate in candidates:
-            try:
-                hashes.append(read_metafile(candidate.path).info_hash)
-            except MetafileError:
-                continue
+            if candidate.stamp.size:
+                try:
+                    metafiles[candidate.path] = read_metafile(candidate.path)
+                except MetafileError:
+                    continue
+        return metafiles
+
+    def loaded_among(self, metafiles: Iterable[Metafile]) -> set[str]:
+        """Which of these metafiles' items rTorrent has: one ``d.hash`` multicall."""
+        hashes = [metafile.info_hash for metafile in metafiles]
         answers = self.client.multicall([("d.hash", (info_hash,)) for info_hash in hashes])
         for answer in answers:
             if isinstance(answer, RtorrentError) and not isinstance(answer, HashNotFound):
@@ -114,12 +121,15 @@ class MetafileLoader:
         """The info hashes of every loaded item (one request)."""
         return {str(row[0]).upper() for row in self.client.d_multicall("main", ["d.hash"])}
 
-    def prepare(self, candidate: Candidate, loaded: set[str] | None = None) -> LoadResult | PreparedLoad:
-        """Read and check one metafile and decide how to load it; ``loaded`` is the loaded set if
-        fetched already. Returns the outcome when no load is sent (invalid, already loaded, dry run),
-        else the load to send (``LoadBatch`` sends it and waits for the item). Without ``loaded`` (a
-        lone file) the load asks in its own request whether the item is there (``send_one``), which
-        saves a round trip; a dry run asks at once, as it sends nothing.
+    def prepare(
+        self, candidate: Candidate, loaded: set[str] | None = None, metafile: Metafile | None = None
+    ) -> LoadResult | PreparedLoad:
+        """Read and check one metafile (unless ``metafile`` was read already) and decide how to load
+        it; ``loaded`` is the loaded set if fetched already. Returns the outcome when no load is sent
+        (invalid, already loaded, dry run), else the load to send (``LoadBatch`` sends it and waits
+        for the item). Without ``loaded`` (a lone file) the load asks in its own request whether the
+        item is there (``send_one``), which saves a round trip; a dry run asks at once, as it sends
+        nothing.
 
         Raises RtorrentError when rTorrent is away (``LoadBatch`` makes that a result).
         """
@@ -132,7 +142,7 @@ class MetafileLoader:
             )
             return LoadResult(Outcome.INVALID)
         try:
-            metafile = read_metafile(path)
+            metafile = metafile or read_metafile(path)
         except MetafileError as exc:
             self.log.error("%s; the file is left as it is and tried again when it changes", exc)
             return LoadResult(Outcome.INVALID)
