@@ -12,6 +12,7 @@ from sandbox.metafiles import make_metafile
 
 from pyrotorque.jobs.treewatch.batch import LoadBatch
 from pyrotorque.jobs.treewatch.scanner import Outcome
+from pyrotorque.metafile import Metafile, read_metafile
 from tests.support.fake_rtorrent import FakeRtorrent, _Fault
 from tests.unit.test_treewatch import LOGGER
 from tests.unit.test_treewatch_loader import Setup
@@ -64,19 +65,39 @@ def test_a_burst_is_three_requests_and_a_corrupt_file_is_its_own_outcome(
 
 
 def test_a_batch_reads_each_metafile_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pyrotorque.jobs.treewatch import loader
-
     fake = FakeRtorrent()
     setup = Setup(tmp_path, fake)
     metas = [make_metafile(f"once-{n}", seed=n) for n in range(4)]
     candidates = [setup.candidate(f"{n}.torrent", meta.data) for n, meta in enumerate(metas)]
     fake.add_metafile(metas[0].data)
     reads: list[Path] = []
-    real_read = loader.read_metafile
-    monkeypatch.setattr(loader, "read_metafile", lambda path: reads.append(path) or real_read(path))
+
+    def counted_read(path: Path) -> Metafile:
+        reads.append(path)
+        return read_metafile(path)
+
+    monkeypatch.setattr("pyrotorque.jobs.treewatch.loader.read_metafile", counted_read)
     outcomes = [result.outcome for result in LoadBatch(setup.loader, candidates).results()]
     assert outcomes == [Outcome.ALREADY_LOADED] + [Outcome.LOADED] * 3
     assert sorted(reads) == sorted(candidate.path for candidate in candidates)
+
+
+def test_a_probe_of_many_items_fetches_the_hash_list_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeRtorrent()
+    setup = Setup(tmp_path, fake)
+    monkeypatch.setattr("pyrotorque.jobs.treewatch.loader.ASK_EACH_MAX", 2)
+    metas = [make_metafile(f"many-{n}", seed=n) for n in range(3)]
+    candidates = [setup.candidate(f"{n}.torrent", meta.data) for n, meta in enumerate(metas)]
+    outcomes = [result.outcome for result in LoadBatch(setup.loader, candidates).results()]
+    assert outcomes == [Outcome.LOADED] * 3
+    # The batch's question is still one d.hash each (3 files); its probe of 3 items is the list.
+    assert _shapes(fake) == [
+        ("system.multicall", ["d.hash"], 3),
+        ("system.multicall", ["load.raw_verbose"], 3),
+        ("d.multicall2", ["d.multicall2"], 1),
+    ]
 
 
 def test_a_faulting_entry_is_that_files_result_only(tmp_path: Path) -> None:

@@ -130,8 +130,8 @@ def test_a_batch_asks_once_which_are_loaded_and_adds_to_it(
     fake.add_metafile(present.data)
     files = (("a.torrent", present), ("b.torrent", new), ("b-copy.torrent", new))
     candidates = [setup.candidate(name, meta.data) for name, meta in files]
-    if many:  # above PROBE_MAX: one d.multicall2 of every item's hash instead of one d.hash per file
-        monkeypatch.setattr("pyrotorque.jobs.treewatch.batch.PROBE_MAX", 2)
+    if many:  # above ASK_EACH_MAX: one d.multicall2 of every item's hash instead of one d.hash per file
+        monkeypatch.setattr("pyrotorque.jobs.treewatch.batch.ASK_EACH_MAX", 2)
     batch = LoadBatch(setup.loader, candidates)
     outcomes = [result.outcome for result in batch.results()]
     assert outcomes == [Outcome.ALREADY_LOADED, Outcome.LOADED, Outcome.ALREADY_LOADED]

@@ -3,7 +3,7 @@
 A ``LoadBatch`` turns candidates into results in a few requests, whatever their number:
 
 1. which items are loaded already: one ``d.hash`` multicall for the batch (one ``d.multicall2`` of
-   every item's hash above ``PROBE_MAX`` files);
+   every item's hash above ``ASK_EACH_MAX`` files);
 2. every prepared load in one ``system.multicall`` (a JSON-RPC batch on 0.16), which the client splits
    only to stay below the request size cap; a lone file goes at once, as one multicall of its
    ``d.hash`` question and its ``load.raw*`` (``MetafileLoader.send_one``), so one request does both;
@@ -23,13 +23,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pyrotorque.errors import RequestTooLarge, RtorrentError
-from pyrotorque.jobs.treewatch.loader import LoadResult, MetafileLoader, PreparedLoad
+from pyrotorque.jobs.treewatch.loader import ASK_EACH_MAX, LoadResult, MetafileLoader, PreparedLoad
 from pyrotorque.jobs.treewatch.scanner import Candidate, Outcome
 from pyrotorque.metafile import Metafile
-
-#: Up to this many files, a batch asks about exactly their items (one ``d.hash`` multicall); above it,
-#: one ``d.multicall2`` of every item's hash is cheaper than that many calls (a scan of a big tree).
-PROBE_MAX = 200
 
 
 class LoadBatch:
@@ -41,7 +37,7 @@ class LoadBatch:
         #: More than one file: the batch asks once which items are loaded (a lone file as it loads).
         self.shared = len(candidates) > 1
         self._results: list[LoadResult] | None = None
-        #: The metafiles read for the batch's question, kept for its loads (up to ``PROBE_MAX`` files).
+        #: The metafiles read for the batch's question, kept for its loads (up to ``ASK_EACH_MAX`` files).
         self._read: dict[Path, Metafile] = {}
 
     def results(self) -> list[LoadResult]:
@@ -65,7 +61,7 @@ class LoadBatch:
         return [results[index] for index in range(len(self.candidates))]
 
     def _loaded_set(self) -> set[str]:
-        if len(self.candidates) <= PROBE_MAX:
+        if len(self.candidates) <= ASK_EACH_MAX:
             self._read = self.loader.read_each(self.candidates)
             return self.loader.loaded_among(self._read.values())
         return self.loader.loaded_hashes()

@@ -68,6 +68,14 @@ class PreparedLoad:
         return LoadResult(outcome, self.metafile.info_hash, self.metafile.name, self.plan)
 
 
+#: Up to this many items, asking about each (a ``d.hash`` multicall) is cheaper than one ``d.multicall2``
+#: of every item's hash; above it, the other way round. rTorrent finds an item by a linear search, so
+#: each ``d.hash`` costs in proportion to the items it has, as the full list does: the break-even is
+#: about the same at any size (measured with 10,000 items: a missing hash 0.47 ms on 0.16 and about
+#: 1.5 ms on 0.9.8, the whole list 29 and 66 ms; so 60 and 45 hashes).
+ASK_EACH_MAX = 50
+
+
 class MetafileLoader:
     """Turns candidates into outcomes for one tree watch job (its client, templates and load mode)."""
 
@@ -334,7 +342,10 @@ class MetafileLoader:
             pause = min(pause * 2, self.timing.verify_max_poll)
 
     def shown_among(self, info_hashes: list[str]) -> set[str]:
-        """Which of these items rTorrent has (one ``d.hash``, or one multicall of them)."""
+        """Which of these items rTorrent has: one ``d.hash``, a multicall of them, or above
+        ``ASK_EACH_MAX`` items one ``d.multicall2`` of every item's hash."""
+        if len(info_hashes) > ASK_EACH_MAX:
+            return set(info_hashes) & self.loaded_hashes()
         if len(info_hashes) == 1:
             try:
                 self.client.call("d.hash", info_hashes[0])
