@@ -100,6 +100,33 @@ def test_a_probe_of_many_items_fetches_the_hash_list_once(
     ]
 
 
+def test_loads_go_out_in_chunks_as_they_are_prepared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeRtorrent()
+    setup = Setup(tmp_path, fake)
+    monkeypatch.setattr("pyrotorque.jobs.treewatch.batch.SEND_CHUNK", 2)
+    metas = [make_metafile(f"chunk-{n}", seed=n) for n in range(5)]
+    candidates = [setup.candidate(f"{n}.torrent", meta.data) for n, meta in enumerate(metas)]
+    loads_sent_at_prepare: list[int] = []
+    real_prepare = setup.loader.prepare
+
+    def counted_prepare(*args: Any) -> Any:
+        loads_sent_at_prepare.append(len(fake.calls("load.")))
+        return real_prepare(*args)
+
+    monkeypatch.setattr(setup.loader, "prepare", counted_prepare)
+    outcomes = [result.outcome for result in LoadBatch(setup.loader, candidates).results()]
+    assert outcomes == [Outcome.LOADED] * 5
+    # Two loads were out before the third file was prepared, four before the fifth.
+    assert loads_sent_at_prepare == [0, 0, 2, 2, 4]
+    assert _shapes(fake) == [
+        ("system.multicall", ["d.hash"], 5),
+        ("system.multicall", ["load.raw_verbose"], 2),
+        ("system.multicall", ["load.raw_verbose"], 2),
+        ("load.raw_verbose", ["load.raw_verbose"], 1),
+        ("system.multicall", ["d.hash"], 5),
+    ]
+
+
 def test_a_faulting_entry_is_that_files_result_only(tmp_path: Path) -> None:
     fake = FakeRtorrent()
     setup = Setup(tmp_path, fake)

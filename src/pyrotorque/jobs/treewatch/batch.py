@@ -4,11 +4,12 @@ A ``LoadBatch`` turns candidates into results in a few requests, whatever their 
 
 1. which items are loaded already: one ``d.hash`` multicall for the batch (one ``d.multicall2`` of
    every item's hash above ``ASK_EACH_MAX`` files);
-2. every prepared load in one ``system.multicall`` (a JSON-RPC batch on 0.16), which the client splits
-   only to stay below the request size cap; a lone file goes at once, as one multicall of its
-   ``d.hash`` question and its ``load.raw*`` (``MetafileLoader.send_one``), so one request does both;
-3. one ``d.hash`` probe for all of them right after (not in the load's request: 0.9.8 inserts the
-   items from its main loop after answering it), then only the missing ones again, 1 ms, 2 ms, …
+2. the prepared loads in ``system.multicall`` requests (JSON-RPC batches on 0.16) of ``SEND_CHUNK``,
+   each sent as soon as it is prepared (the client splits one only to stay below the request size
+   cap); a lone file goes at once, as one multicall of its ``d.hash`` question and its ``load.raw*``
+   (``MetafileLoader.send_one``), so one request does both;
+3. once all are sent, one ``d.hash`` probe for all of them (not in a load's request: 0.9.8 inserts
+   the items from its main loop after answering it), then only the missing ones again, 1 ms, 2 ms, …
    apart, until ``verify_timeout``.
 
 A fault in one entry of the load multicall is that file's result (rTorrent away for it: it stays
@@ -26,6 +27,10 @@ from pyrotorque.errors import RequestTooLarge, RtorrentError
 from pyrotorque.jobs.treewatch.loader import ASK_EACH_MAX, LoadResult, MetafileLoader, PreparedLoad
 from pyrotorque.jobs.treewatch.scanner import Candidate, Outcome
 from pyrotorque.metafile import Metafile
+
+#: Loads go out as they are prepared, this many per request, so that rTorrent creates the first items
+#: while the next files are read (the floor in ``make bench`` loads in batches of 50 too).
+SEND_CHUNK = 50
 
 
 class LoadBatch:
@@ -69,7 +74,8 @@ class LoadBatch:
     def _round(self, todo: list[int], loaded: set[str] | None, results: dict[int, LoadResult]) -> list[int]:
         """Prepare, send and verify the loads of ``todo``; returns the files left for the next round
         (a second file of an item loaded in this one)."""
-        prepared: dict[int, PreparedLoad] = {}
+        chunk: dict[int, PreparedLoad] = {}
+        sent: dict[int, PreparedLoad] = {}
         hashes: set[str] = set()
         later = []
         for index in todo:
@@ -80,25 +86,29 @@ class LoadBatch:
             elif step.metafile.info_hash in hashes:
                 later.append(index)
             else:
-                prepared[index] = step
+                chunk[index] = step
                 hashes.add(step.metafile.info_hash)
-        if prepared:
-            outcomes = self._send_and_verify(prepared)
+                if len(chunk) == SEND_CHUNK:
+                    # rTorrent creates these items while the next ones are read and prepared.
+                    sent.update(self._send(chunk, results))
+                    chunk = {}
+        if chunk:
+            sent.update(self._send(chunk, results))
+        if not hashes and later:  # cannot happen (a later file has a prepared twin), but never loop forever
+            raise AssertionError("a load batch round prepared nothing")
+        if sent:
+            outcomes = self._verify(sent)
             results.update(outcomes)
             if loaded is not None:
                 loaded.update(r.info_hash for r in outcomes.values() if r.outcome is Outcome.LOADED)
-        elif later:  # cannot happen (a later file has a prepared twin), but never loop forever
-            raise AssertionError("a load batch round prepared nothing")
         return later
 
-    def _send_and_verify(self, prepared: dict[int, PreparedLoad]) -> dict[int, LoadResult]:
-        results: dict[int, LoadResult] = {}
-        sent = self._send(prepared, results)
-        if sent:
-            shown = self.loader.wait_until_shown([load.metafile.info_hash for load in sent.values()])
-            for index, load in sent.items():
-                results[index] = self.loader.conclude(load, load.metafile.info_hash in shown)
-        return results
+    def _verify(self, sent: dict[int, PreparedLoad]) -> dict[int, LoadResult]:
+        shown = self.loader.wait_until_shown([load.metafile.info_hash for load in sent.values()])
+        return {
+            index: self.loader.conclude(load, load.metafile.info_hash in shown)
+            for index, load in sent.items()
+        }
 
     def _send(
         self, prepared: dict[int, PreparedLoad], results: dict[int, LoadResult]

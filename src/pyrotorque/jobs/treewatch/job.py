@@ -131,6 +131,8 @@ class TreeWatch(LoadOutcomes, Job):
             trace=self.options.trace_inotify,
             root_poll=self.timing.root_poll,
             limit_retry=self.timing.watch_retry,
+            burst_gap=self.timing.burst_gap,
+            burst_max=self.timing.burst_max,
         )
         try:
             watcher.start()

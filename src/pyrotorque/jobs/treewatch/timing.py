@@ -24,6 +24,11 @@ class TreeWatchTiming:
     verify_timeout: float = 5.0
     verify_first_poll: float = 0.001
     verify_max_poll: float = 0.25
+    #: Files that arrive together (more than one in one read of the inotify queue) start a burst: the
+    #: watcher goes on reading while the next event follows within ``burst_gap``, up to ``burst_max``,
+    #: and loads what it gathered as one batch. A lone file is loaded at once.
+    burst_gap: float = 0.002
+    burst_max: float = 0.05
     #: Event-driven changes are saved at most this often; a scan and stop() save at once.
     save_interval: float = 5.0
     #: After a failed save, wait this long before the next attempt.

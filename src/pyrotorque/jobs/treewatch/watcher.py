@@ -71,8 +71,12 @@ class TreeWatcher(WatchRepairs):
         trace: bool = False,
         root_poll: float = DEFAULT_TIMING.root_poll,
         limit_retry: float = DEFAULT_TIMING.watch_retry,
+        burst_gap: float = DEFAULT_TIMING.burst_gap,
+        burst_max: float = DEFAULT_TIMING.burst_max,
     ) -> None:
         self.roots = roots
+        self.burst_gap = burst_gap
+        self.burst_max = burst_max
         self.root_poll = root_poll
         self.limit_retry = limit_retry
         self.owner = owner
@@ -176,12 +180,29 @@ class TreeWatcher(WatchRepairs):
             changed: dict[Path, Path] = {}  # a file written and then renamed in counts once
             for event in self._inotify.read(timeout=0):
                 self._dispatch(event.wd, event.mask, event.name, changed)
+            if len(changed) > 1:
+                self._gather_burst(changed)
             if changed:
                 self._call(self.owner.files_changed, list(changed.items()))
         self._repair()
         wakeup = self.owner.next_wakeup()
         if wakeup is not None and self.clock.monotonic() >= wakeup:
             self._call(self.owner.idle)
+
+    def _gather_burst(self, changed: dict[Path, Path]) -> None:
+        """More than one file at once is likely the start of a burst (a sync tool or an indexer client
+        writing many): keep reading while the next event follows within ``burst_gap``, for at most
+        ``burst_max``, so that the burst is loaded as a few large batches instead of many small ones
+        that each wait for rTorrent in turn. A lone file never waits here."""
+        assert self._inotify is not None
+        deadline = self.clock.monotonic() + self.burst_max
+        gap_ms = max(1, round(self.burst_gap * 1000))
+        while not self._stopping.is_set() and self.clock.monotonic() < deadline:
+            events = self._inotify.read(timeout=gap_ms)
+            if not events:
+                return
+            for event in events:
+                self._dispatch(event.wd, event.mask, event.name, changed)
 
     def _call(self, callback: object, *args: object) -> None:
         """Run an owner callback; its failure is logged, the thread goes on."""

@@ -1,0 +1,126 @@
+"""The watcher's reading of the inotify queue (``treewatch.watcher``): a burst is gathered into one
+report, a lone file is reported at once. The queue here is scripted (what one read returns, then the
+next); real inotify runs in the integration tests."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from inotify_simple import Event, flags
+
+from pyrotorque.jobs.treewatch.watcher import TreeWatcher
+from tests.support.clock import FakeClock
+
+ROOT = Path("/srv/watch")
+
+
+class ScriptedQueue:
+    """Stands in for INotify: each read() returns the next scripted list of events (then nothing)."""
+
+    def __init__(self, reads: list[list[Event]]) -> None:
+        self.reads = reads
+        self.timeouts: list[int | None] = []
+        self._ready, self._writer = os.pipe()
+        os.write(self._writer, b"x")  # select() sees the queue readable
+
+    def fileno(self) -> int:
+        return self._ready
+
+    def read(self, timeout: int | None = None) -> list[Event]:
+        self.timeouts.append(timeout)
+        return self.reads.pop(0) if self.reads else []
+
+    def close(self) -> None:
+        os.close(self._ready)
+        os.close(self._writer)
+
+
+class Owner:
+    def __init__(self) -> None:
+        self.reports: list[list[Path]] = []
+
+    def files_changed(self, changes: list[tuple[Path, Path]]) -> None:
+        self.reports.append([path for path, _root in changes])
+
+    def directory_added(self, path: Path, root: Path) -> None:
+        raise AssertionError("no directory events here")
+
+    def rescan(self) -> None:
+        raise AssertionError("no rescan here")
+
+    def next_wakeup(self) -> float | None:
+        return None
+
+    def idle(self) -> None:
+        raise AssertionError("nothing is due")
+
+
+def moved_in(name: str) -> Event:
+    return Event(wd=1, mask=flags.MOVED_TO, cookie=0, name=name)
+
+
+@pytest.fixture
+def pipes() -> Iterator[list[ScriptedQueue]]:
+    made: list[ScriptedQueue] = []
+    yield made
+    for queue in made:
+        queue.close()
+
+
+def watcher_with(
+    reads: list[list[Event]], pipes: list[ScriptedQueue]
+) -> tuple[TreeWatcher, Owner, ScriptedQueue]:
+    owner = Owner()
+    watcher = TreeWatcher((ROOT,), owner, logging.getLogger("test.watcher"), clock=FakeClock())
+    queue = ScriptedQueue(reads)
+    pipes.append(queue)
+    watcher._inotify = queue
+    watcher._wake_read, wake_write = os.pipe()
+    os.close(wake_write)
+    watcher._paths[1] = (ROOT, ROOT)
+    return watcher, owner, queue
+
+
+def test_a_lone_file_is_reported_without_waiting_for_more(pipes: list[ScriptedQueue]) -> None:
+    watcher, owner, queue = watcher_with([[moved_in("a.torrent")], [moved_in("b.torrent")]], pipes)
+    watcher._wait_and_dispatch()
+    assert owner.reports == [[ROOT / "a.torrent"]]
+    assert queue.timeouts == [0]  # one read, no wait for a second
+
+
+def test_files_that_keep_coming_are_one_report(pipes: list[ScriptedQueue]) -> None:
+    reads = [
+        [moved_in("a.torrent"), moved_in("b.torrent")],
+        [moved_in("c.torrent")],
+        [moved_in("d.torrent"), moved_in("a.torrent")],  # a rewritten a.torrent counts once
+    ]
+    watcher, owner, queue = watcher_with(reads, pipes)
+    watcher._wait_and_dispatch()
+    assert owner.reports == [[ROOT / name for name in ("a.torrent", "b.torrent", "c.torrent", "d.torrent")]]
+    # The first read takes what is there; each further one waits up to burst_gap (2 ms) for more,
+    # and the empty one ends the burst.
+    assert queue.timeouts == [0, 2, 2, 2]
+
+
+def test_a_burst_is_reported_after_burst_max_even_if_files_keep_coming(pipes: list[ScriptedQueue]) -> None:
+    watcher, owner, queue = watcher_with([[moved_in(f"{n}.torrent") for n in range(2)]], pipes)
+    clock = watcher.clock
+    assert isinstance(clock, FakeClock)
+    endless = iter(range(2, 10_000))
+
+    def read(timeout: int | None = None) -> list[Event]:
+        queue.timeouts.append(timeout)
+        if timeout == 0:
+            return [moved_in("0.torrent"), moved_in("1.torrent")]
+        clock.advance(0.01)  # each further read brings one more file, 10 ms later
+        return [moved_in(f"{next(endless)}.torrent")]
+
+    queue.read = read  # type: ignore[method-assign]
+    watcher._wait_and_dispatch()
+    assert len(owner.reports) == 1
+    # burst_max is 50 ms: five further reads, 10 ms apart, then the report goes out.
+    assert len(owner.reports[0]) == 2 + 5
