@@ -1,9 +1,12 @@
 """A burst of metafiles ready at the same moment, one of them corrupt, beside a real rTorrent: the
-batch loads every good one (tied to its file), and the corrupt one is reported once and left as it is."""
+batch loads every good one (tied to its file), and the corrupt one is reported once and left as it is.
+Both ways a burst arrives: 500 files renamed into a running watch (inotify), and found by a scan."""
 
 from __future__ import annotations
 
 import logging
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +15,9 @@ from sandbox.metafiles import make_metafile
 from sandbox.rtorrent import RtorrentSandbox
 
 from tests.integration.test_treewatch_live import LOGGER, Watch
+from tests.support.polling import wait_for
 
-BURST = 200
+BURST = 499  # and one corrupt file: 500
 
 
 @pytest.fixture
@@ -43,3 +47,39 @@ def test_a_burst_with_one_corrupt_file_loads_every_good_one(
     assert sorted(watch.sandbox.item_hashes()) == sorted(meta.info_hash for meta in metas)
     tied = {meta.info_hash: watch.sandbox.rpc("d.tied_to_file", meta.info_hash) for meta in metas}
     assert tied == {meta.info_hash: str(path) for meta, path in zip(metas, paths, strict=True)}
+
+
+def test_a_burst_renamed_into_a_running_watch_loads_every_good_one(
+    watch: Watch, caplog: pytest.LogCaptureFixture
+) -> None:
+    staging = watch.sandbox.directory / f"staging-{uuid.uuid4().hex[:8]}"  # same file system: atomic
+    staging.mkdir()
+    (watch.tree / "burst").mkdir()
+    metas = [make_metafile(f"renamed-{index}", seed=2000 + index) for index in range(BURST)]
+    names = [f"{index:03d}.torrent" for index in range(BURST)]
+    for name, meta in zip(names, metas, strict=True):
+        (staging / name).write_bytes(meta.data)
+    corrupt = metas[0].data[:-40]
+    (staging / "250-corrupt.torrent").write_bytes(corrupt)
+    names.insert(250, "250-corrupt.torrent")
+    # Not a first start: there, files older than the start (these were written before it) are recorded.
+    watch.run_once()
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        watch.start()
+        # The watches are in place and the start's scan is over: what follows comes by inotify.
+        wait_for(lambda: "Scanned " in caplog.text, "the start's scan")
+        for name in names:
+            os.rename(staging / name, watch.tree / "burst" / name)
+        wanted = {meta.info_hash for meta in metas}
+        wait_for(lambda: wanted <= set(watch.sandbox.item_hashes()), "the 499 good files loaded", timeout=120)
+        wait_for(lambda: sum(r.getMessage().startswith("Loaded '") for r in caplog.records) == BURST)
+    bad = watch.tree / "burst" / "250-corrupt.torrent"
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and repr(str(bad)) in errors[0], errors
+    assert bad.read_bytes() == corrupt
+    assert sorted(watch.sandbox.item_hashes()) == sorted(wanted)
+    tied = {meta.info_hash: watch.sandbox.rpc("d.tied_to_file", meta.info_hash) for meta in metas}
+    assert tied == {
+        meta.info_hash: str(watch.tree / "burst" / name)
+        for meta, name in zip(metas, [n for n in names if "corrupt" not in n], strict=True)
+    }
