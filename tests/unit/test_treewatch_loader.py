@@ -209,6 +209,18 @@ def test_too_big_is_loaded_by_path(
     assert "by path (too big to send)" in caplog.text
 
 
+def test_too_big_lone_file_of_a_loaded_item_is_already_loaded_and_not_sent(
+    tmp_path: Path, fake: FakeRtorrent
+) -> None:
+    setup = Setup(tmp_path, fake)
+    big = make_metafile("big", size=1 << 40, piece_length=1 << 23)
+    fake.add_metafile(big.data)
+    result = setup.load(setup.candidate("big.torrent", big.data))
+    # The refused request's question got lost with it: asked again on its own, before any load by path.
+    assert (result.outcome, result.info_hash) == (Outcome.ALREADY_LOADED, big.info_hash)
+    assert fake.calls("load.") == []
+
+
 @pytest.mark.parametrize(
     ("name", "visible"),
     [
