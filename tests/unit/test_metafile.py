@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,24 @@ def test_read_metafile_refuses_huge_files(tmp_path: Path) -> None:
         handle.truncate(MAX_METAFILE_SIZE + 1)
     with pytest.raises(MetafileError, match=r"big\.torrent.*larger than"):
         read_metafile(target)
+
+
+def test_read_metafile_reads_a_file_that_grew_after_its_size_was_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The buffer is sized from fstat; a writer still appending must not leave us with a truncated copy.
+    built = make_metafile("grown")
+    target = tmp_path / "grown.torrent"
+    target.write_bytes(built.data)
+    real_fstat = os.fstat
+
+    def early_size(fd: int) -> os.stat_result:
+        stat = list(real_fstat(fd))
+        stat[6] = 10  # st_size as it was when the writer had written 10 bytes
+        return os.stat_result(stat)
+
+    monkeypatch.setattr("pyrotorque.metafile.os.fstat", early_size)
+    assert read_metafile(target).info_hash == built.info_hash
 
 
 def test_info_hash_is_taken_over_the_files_own_bytes_even_with_unsorted_keys() -> None:

@@ -82,7 +82,7 @@ def test_a_batch_reads_each_metafile_once(tmp_path: Path, monkeypatch: pytest.Mo
     assert sorted(reads) == sorted(candidate.path for candidate in candidates)
 
 
-def test_a_probe_of_many_items_fetches_the_hash_list_once(
+def test_a_question_and_a_probe_of_many_items_fetch_the_hash_list(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeRtorrent()
@@ -92,9 +92,9 @@ def test_a_probe_of_many_items_fetches_the_hash_list_once(
     candidates = [setup.candidate(f"{n}.torrent", meta.data) for n, meta in enumerate(metas)]
     outcomes = [result.outcome for result in LoadBatch(setup.loader, candidates).results()]
     assert outcomes == [Outcome.LOADED] * 3
-    # The batch's question is still one d.hash each (3 files); its probe of 3 items is the list.
+    # Above ASK_EACH_MAX items the question and the probe are both the whole hash list.
     assert _shapes(fake) == [
-        ("system.multicall", ["d.hash"], 3),
+        ("d.multicall2", ["d.multicall2"], 1),
         ("system.multicall", ["load.raw_verbose"], 3),
         ("d.multicall2", ["d.multicall2"], 1),
     ]

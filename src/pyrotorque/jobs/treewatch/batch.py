@@ -68,7 +68,7 @@ class LoadBatch:
     def _loaded_set(self) -> set[str]:
         if len(self.candidates) <= ASK_EACH_MAX:
             self._read = self.loader.read_each(self.candidates)
-            return self.loader.loaded_among(self._read.values())
+            return self.loader.shown_among([metafile.info_hash for metafile in self._read.values()])
         return self.loader.loaded_hashes()
 
     def _round(self, todo: list[int], loaded: set[str] | None, results: dict[int, LoadResult]) -> list[int]:

@@ -15,7 +15,7 @@ decision.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,15 +116,6 @@ class MetafileLoader:
                     continue
         return metafiles
 
-    def loaded_among(self, metafiles: Iterable[Metafile]) -> set[str]:
-        """Which of these metafiles' items rTorrent has: one ``d.hash`` multicall."""
-        hashes = [metafile.info_hash for metafile in metafiles]
-        answers = self.client.multicall([("d.hash", (info_hash,)) for info_hash in hashes])
-        for answer in answers:
-            if isinstance(answer, RtorrentError) and not isinstance(answer, HashNotFound):
-                raise answer
-        return {h for h, answer in zip(hashes, answers, strict=True) if not isinstance(answer, RtorrentError)}
-
     def loaded_hashes(self) -> set[str]:
         """The info hashes of every loaded item (one request)."""
         return {str(row[0]).upper() for row in self.client.d_multicall("main", ["d.hash"])}
@@ -150,7 +141,8 @@ class MetafileLoader:
             )
             return LoadResult(Outcome.INVALID)
         try:
-            metafile = metafile or read_metafile(path)
+            if metafile is None:
+                metafile = read_metafile(path)
         except MetafileError as exc:
             self.log.error("%s; the file is left as it is and tried again when it changes", exc)
             return LoadResult(Outcome.INVALID)
