@@ -1,8 +1,9 @@
 """The tree watch's event path: how soon a metafile renamed into the tree is loaded, alone and in bursts.
 
 The floor loads the same kind of metafiles itself, with no watcher: read the file, ``load.raw`` with the
-tie command, then the same ``d.hash`` probe until the item exists; a burst goes as ``load.raw`` in
-``system.multicall`` batches of 50, then one ``d.hash`` multicall. Ours is a running TreeWatch job
+tie command, then the same ``d.hash`` probe until the item exists (on the job's schedule: at once,
+then 1 ms, 2 ms, … apart); a burst goes as ``load.raw`` in ``system.multicall`` batches of 50, then one
+``d.hash`` multicall. Ours is a running TreeWatch job
 (its inotify thread, default settings, so each load is also announced in rTorrent's log); the time
 is from the rename to the job's "Loaded" log line. Both run against the same rTorrent, with its
 benchmark items loaded, one after the other; what either loads is erased again.
@@ -35,6 +36,7 @@ from pyrotorque.config import Config
 from pyrotorque.errors import HashNotFound
 from pyrotorque.jobs.base import JobContext
 from pyrotorque.jobs.treewatch import TreeWatch, TreeWatchOptions
+from pyrotorque.jobs.treewatch.timing import DEFAULT_TIMING
 from pyrotorque.metafile import read_metafile
 from pyrotorque.rtorrent.client import RtorrentClient
 
@@ -68,14 +70,16 @@ class _LoadedLines(logging.Handler):
 
 
 def _probe(client: RtorrentClient, info_hash: str) -> None:
-    pause = 0.01
+    """The job's own probe schedule (at once, then 1 ms, 2 ms, … apart), so that neither side wins by
+    its pauses: with 10,000 items rTorrent often shows an item only after the first probe."""
+    pause = DEFAULT_TIMING.verify_first_poll
     while True:
         try:
             client.call("d.hash", info_hash)
             return
         except HashNotFound:
             time.sleep(pause)
-            pause = min(pause * 2, 0.2)
+            pause = min(pause * 2, DEFAULT_TIMING.verify_max_poll)
 
 
 def _floor_one(client: RtorrentClient, path: Path, meta: Metafile) -> float:
