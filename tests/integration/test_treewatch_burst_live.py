@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,10 @@ from tests.integration.test_treewatch_live import LOGGER, Watch
 from tests.support.polling import wait_for
 
 BURST = 499  # and one corrupt file: 500
+
+
+def _logged(caplog: pytest.LogCaptureFixture, text: str) -> Callable[[], bool]:
+    return lambda: text in caplog.text
 
 
 @pytest.fixture
@@ -73,6 +77,8 @@ def test_a_burst_renamed_into_a_running_watch_loads_every_good_one(
         wanted = {meta.info_hash for meta in metas}
         wait_for(lambda: wanted <= set(watch.sandbox.item_hashes()), "the 499 good files loaded", timeout=120)
         wait_for(lambda: sum(r.getMessage().startswith("Loaded '") for r in caplog.records) == BURST)
+    # 500 renames outrun the loads: the watcher gathered them into batches instead of 500 lone loads.
+    assert any(r.getMessage().startswith("Gathered ") for r in caplog.records)
     bad = watch.tree / "burst" / "250-corrupt.torrent"
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and repr(str(bad)) in errors[0], errors
@@ -83,3 +89,24 @@ def test_a_burst_renamed_into_a_running_watch_loads_every_good_one(
         meta.info_hash: str(watch.tree / "burst" / name)
         for meta, name in zip(metas, [n for n in names if "corrupt" not in n], strict=True)
     }
+
+
+def test_a_metafile_written_under_a_temporary_name_is_a_lone_file(
+    watch: Watch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As browsers, rsync and sync tools save: a hidden temporary file in the tree, renamed when done.
+    The temporary file is no candidate, and its events do not make the metafile a burst to gather."""
+    watch.run_once()
+    metas = [make_metafile(f"saved-{index}", seed=3000 + index) for index in range(5)]
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        watch.start()
+        wait_for(lambda: "Scanned " in caplog.text, "the start's scan")
+        for index, meta in enumerate(metas):
+            temporary = watch.tree / f".saved-{index}.torrent.part"
+            temporary.write_bytes(meta.data)
+            os.rename(temporary, watch.tree / f"saved-{index}.torrent")
+            wait_for(_logged(caplog, f"Loaded {meta.name!r}"), f"{meta.name} loaded")
+    assert not [r.getMessage() for r in caplog.records if r.getMessage().startswith("Gathered ")]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    tied = {meta.info_hash: watch.sandbox.rpc("d.tied_to_file", meta.info_hash) for meta in metas}
+    assert tied == {meta.info_hash: str(watch.tree / f"saved-{i}.torrent") for i, meta in enumerate(metas)}

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from inotify_simple import Event, flags
+from inotify_simple import Event, INotify, flags
 
+from pyrotorque.jobs.treewatch.plan import is_metafile_name
 from pyrotorque.jobs.treewatch.watcher import TreeWatcher
 from tests.support.clock import FakeClock
 
@@ -71,11 +72,17 @@ def pipes() -> Iterator[list[ScriptedQueue]]:
         queue.close()
 
 
+def closed(name: str) -> Event:
+    return Event(wd=1, mask=flags.CLOSE_WRITE, cookie=0, name=name)
+
+
 def watcher_with(
     reads: list[list[Event]], pipes: list[ScriptedQueue]
 ) -> tuple[TreeWatcher, Owner, ScriptedQueue]:
     owner = Owner()
-    watcher = TreeWatcher((ROOT,), owner, logging.getLogger("test.watcher"), clock=FakeClock())
+    watcher = TreeWatcher(
+        (ROOT,), owner, logging.getLogger("test.watcher"), clock=FakeClock(), wanted=is_metafile_name
+    )
     queue = ScriptedQueue(reads)
     pipes.append(queue)
     watcher._inotify = queue
@@ -90,6 +97,62 @@ def test_a_lone_file_is_reported_without_waiting_for_more(pipes: list[ScriptedQu
     watcher._wait_and_dispatch()
     assert owner.reports == [[ROOT / "a.torrent"]]
     assert queue.timeouts == [0]  # one read, no wait for a second
+
+
+def test_a_file_written_under_a_temporary_name_and_renamed_is_a_lone_file(pipes: list[ScriptedQueue]) -> None:
+    # Browsers, rsync and sync tools write to a temporary name, then rename: one read brings both the
+    # temporary file's close and the metafile's arrival. Only the metafile counts, so nothing waits.
+    reads = [[closed(".a.torrent.tmp"), moved_in("a.torrent")], [moved_in("b.torrent")]]
+    watcher, owner, queue = watcher_with(reads, pipes)
+    watcher._wait_and_dispatch()
+    assert owner.reports == [[ROOT / "a.torrent"]]
+    assert queue.timeouts == [0]
+
+
+class RecordedReads:
+    """Real inotify, with the timeout of each read recorded."""
+
+    def __init__(self, inotify: INotify) -> None:
+        self.inotify = inotify
+        self.timeouts: list[int | None] = []
+
+    def read(self, timeout: int | None = None) -> list[Event]:
+        self.timeouts.append(timeout)
+        events: list[Event] = self.inotify.read(timeout=timeout)
+        return events
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inotify, name)
+
+
+def test_the_kernels_events_of_a_temporary_file_renamed_in_make_no_burst(tmp_path: Path) -> None:
+    # The same on real inotify: the events (the temporary file's close, its move away, the metafile's
+    # arrival) are all queued before the one read, as when the thread is busy or slow to wake.
+    owner = Owner()
+    watcher = TreeWatcher((tmp_path,), owner, logging.getLogger("test.watcher"), wanted=is_metafile_name)
+    inotify = INotify()
+    queue = RecordedReads(inotify)
+    watcher._inotify = queue
+    watcher._wake_read, wake_write = os.pipe()
+    try:
+        watcher._watch_tree(tmp_path, tmp_path)
+        temporary = tmp_path / ".x.torrent.part"
+        temporary.write_bytes(b"d4:infode")
+        os.rename(temporary, tmp_path / "x.torrent")
+        watcher._wait_and_dispatch()
+    finally:
+        inotify.close()
+        os.close(watcher._wake_read)
+        os.close(wake_write)
+    assert owner.reports == [[tmp_path / "x.torrent"]]
+    assert queue.timeouts == [0]
+
+
+def test_other_files_alone_are_not_reported(pipes: list[ScriptedQueue]) -> None:
+    watcher, owner, queue = watcher_with([[closed("notes.txt"), closed("watch.ini")]], pipes)
+    watcher._wait_and_dispatch()
+    assert owner.reports == []
+    assert queue.timeouts == [0]
 
 
 def test_files_that_keep_coming_are_one_report(pipes: list[ScriptedQueue]) -> None:

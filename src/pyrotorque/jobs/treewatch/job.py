@@ -133,6 +133,7 @@ class TreeWatch(LoadOutcomes, Job):
             limit_retry=self.timing.watch_retry,
             burst_gap=self.timing.burst_gap,
             burst_max=self.timing.burst_max,
+            wanted=is_metafile_name,
         )
         try:
             watcher.start()

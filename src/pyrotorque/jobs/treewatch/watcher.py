@@ -1,9 +1,10 @@
 """The inotify side of the tree watch: one daemon thread that watches every directory of the trees.
 
-It reports three things to its owner (``WatchEvents``): a file that was closed after writing or
-moved in, a directory that appeared (created or moved in; it is watched from then on and its
-contents must be looked at, since files may have arrived before the watch existed), and a lost
-overview (queue overflow, a failed watch) that needs a full rescan. Between events it calls
+It reports three things to its owner (``WatchEvents``): a file with a name the owner wants (its
+metafiles) that was closed after writing or moved in, a directory that appeared (created or moved
+in; it is watched from then on and its contents must be looked at, since files may have arrived
+before the watch existed), and a lost overview (queue overflow, a failed watch) that needs a full
+rescan. Between events it calls
 ``idle()`` when the owner's ``next_wakeup()`` is due, which is how pending loads are retried.
 ``stop()`` and ``wake()`` (the owner has new pending work) interrupt the blocking wait through a pipe,
 and the wait never lasts more than ``MAX_WAIT`` anyway. The wait itself is a real ``select``; only its
@@ -21,6 +22,7 @@ import logging
 import os
 import select
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -42,8 +44,8 @@ class WatchEvents(Protocol):
     """What the watcher calls on its owner, always from the watcher thread."""
 
     def files_changed(self, changes: list[tuple[Path, Path]]) -> None:
-        """Files (path, root) were closed after writing or moved into the tree: all that one read of
-        the inotify queue reported, in order, so that a burst is loaded as one batch."""
+        """Files (path, root) with a wanted name were closed after writing or moved into the tree: all
+        that one read of the inotify queue reported, in order, so that a burst is loaded as one batch."""
 
     def directory_added(self, path: Path, root: Path) -> None:
         """A directory was created or moved in; it is watched now, look at what is inside."""
@@ -73,8 +75,11 @@ class TreeWatcher(WatchRepairs):
         limit_retry: float = DEFAULT_TIMING.watch_retry,
         burst_gap: float = DEFAULT_TIMING.burst_gap,
         burst_max: float = DEFAULT_TIMING.burst_max,
+        wanted: Callable[[str], bool] = lambda name: True,
     ) -> None:
         self.roots = roots
+        #: Which file names are reported (the owner's metafile names): the others never start a burst.
+        self.wanted = wanted
         self.burst_gap = burst_gap
         self.burst_max = burst_max
         self.root_poll = root_poll
@@ -195,14 +200,20 @@ class TreeWatcher(WatchRepairs):
         ``burst_max``, so that the burst is loaded as a few large batches instead of many small ones
         that each wait for rTorrent in turn. A lone file never waits here."""
         assert self._inotify is not None
-        deadline = self.clock.monotonic() + self.burst_max
+        started = self.clock.monotonic()
+        deadline = started + self.burst_max
         gap_ms = max(1, round(self.burst_gap * 1000))
         while not self._stopping.is_set() and self.clock.monotonic() < deadline:
             events = self._inotify.read(timeout=gap_ms)
             if not events:
-                return
+                break
             for event in events:
                 self._dispatch(event.wd, event.mask, event.name, changed)
+        self.log.debug(
+            "Gathered %d files that arrived together (%.0f ms)",
+            len(changed),
+            (self.clock.monotonic() - started) * 1000,
+        )
 
     def _call(self, callback: object, *args: object) -> None:
         """Run an owner callback; its failure is logged, the thread goes on."""
@@ -239,7 +250,9 @@ class TreeWatcher(WatchRepairs):
                 self._call(self.owner.directory_added, path, root)
             elif mask & flags.MOVED_FROM:
                 self._unwatch_tree(path)
-        elif mask & _FILE_EVENTS:
+        elif mask & _FILE_EVENTS and self.wanted(name):
+            # A metafile written under a temporary name and renamed (browsers, rsync, sync tools) comes
+            # with that name's close in the same read; counted, it would make a lone file a "burst".
             changed[path] = root
 
     # -- watches ------------------------------------------------------------------------------
