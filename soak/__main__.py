@@ -8,8 +8,9 @@ scraper reads the metrics every ``--scrape-every`` seconds, and rTorrent is rest
 
 At the end it waits for the last metafiles, then reports what matters for a daemon that runs for
 months: files fed and loaded (lost must be 0), the daemon's RSS, threads and open file descriptors
-at start and end, scrapes answered, how long the stop took, and every ERROR/WARNING logged.
-Exit code 0 when nothing was lost, no thread died and the daemon stopped in time; 1 otherwise.
+at start, half-way and end (growth in the second half is not warm-up), scrapes answered, how long
+the stop took, and every ERROR/WARNING logged. Exit code 0 when nothing was lost, no thread died, no
+descriptor leaked and the daemon stopped in time; 1 otherwise.
 
 Usage, from the repository root: ``.venv/bin/python -m soak --minutes 10 [--line 0.16] [--json F]``.
 """
@@ -38,6 +39,9 @@ from sandbox.rtorrent import LINES, RtorrentSandbox, free_port
 _LEVEL = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b")
 #: A stop slower than this fails the soak (docs/cli.md states the bound the daemon promises).
 _STOP_BOUND = 30.0
+#: Open descriptors the daemon may hold at the end beyond its start (a request in flight, a log
+#: reopened); more is a leak, which after months would end in "too many open files".
+_FD_SLACK = 3
 
 
 @dataclass
@@ -76,6 +80,8 @@ class SoakReport:
     scrapes_up: int = 0
     slowest_scrape_s: float = 0.0
     start: ProcessSample | None = None
+    #: Taken half-way (before the freeze): growth from here to the end is not the start's warm-up.
+    half: ProcessSample | None = None
     end: ProcessSample | None = None
     stop_seconds: float = 0.0
     exit_code: int | None = None
@@ -86,7 +92,18 @@ class SoakReport:
         threads_kept = (
             self.start is not None and self.end is not None and self.end.threads >= self.start.threads
         )
-        return self.lost == 0 and threads_kept and self.exit_code == 0 and self.stop_seconds < _STOP_BOUND
+        fds_kept = (
+            self.start is not None
+            and self.end is not None
+            and self.end.open_fds <= self.start.open_fds + _FD_SLACK
+        )
+        return (
+            self.lost == 0
+            and threads_kept
+            and fds_kept
+            and self.exit_code == 0
+            and self.stop_seconds < _STOP_BOUND
+        )
 
 
 def say(text: str) -> None:
@@ -102,6 +119,8 @@ class Feeder(threading.Thread):
         self.fed: list[str] = []
 
     def run(self) -> None:
+        if self.rate <= 0:
+            return  # --rate 0: rTorrent's item count stays the same, so RSS should level off
         index = 0
         next_at = time.monotonic()
         while not self.stop_event.is_set():
@@ -218,6 +237,8 @@ def exercise(
     try:
         while time.monotonic() < deadline and daemon.poll() is None:
             now = time.monotonic()
+            if report.half is None and now >= freeze_at:
+                report.half = ProcessSample.of(daemon.pid)
             if args.freeze > 0 and report.freezes == 0 and now >= freeze_at:
                 say(f"freezing rTorrent for {args.freeze:g} s")
                 rtorrent.freeze()
@@ -268,10 +289,12 @@ def print_report(report: SoakReport) -> None:
         f"scrapes {report.scrapes}: {report.scrapes_answered} answered, {report.scrapes_up} with up=1,"
         f" slowest {report.slowest_scrape_s:.2f} s"
     )
-    for when, sample in (("start", report.start), ("end", report.end)):
+    for when, sample in (("start", report.start), ("half-way", report.half), ("end", report.end)):
         if sample is not None:
             rss = sample.rss_kib / 1024
             say(f"daemon at {when}: RSS {rss:.1f} MiB, {sample.threads} threads, {sample.open_fds} fds")
+    if report.half is not None and report.end is not None:
+        say(f"RSS growth in the second half: {(report.end.rss_kib - report.half.rss_kib) / 1024:+.1f} MiB")
     say(f"stop took {report.stop_seconds:.2f} s, exit code {report.exit_code}")
     for message, count in report.log_lines.items():
         say(f"logged {count}x: {message}")
@@ -285,7 +308,9 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--line", choices=LINES, default="0.9.8")
     parser.add_argument("--items", type=int, default=2000, help="items rTorrent holds before the soak")
-    parser.add_argument("--rate", type=float, default=2.0, help="metafiles dropped per second")
+    parser.add_argument(
+        "--rate", type=float, default=2.0, help="metafiles dropped per second (0: none, a steady item count)"
+    )
     parser.add_argument("--restart-every", type=float, default=90.0, help="seconds between rTorrent restarts")
     parser.add_argument(
         "--freeze", type=float, default=20.0, help="seconds rTorrent is frozen once (0: never)"
