@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -110,3 +111,33 @@ def test_a_metafile_written_under_a_temporary_name_is_a_lone_file(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     tied = {meta.info_hash: watch.sandbox.rpc("d.tied_to_file", meta.info_hash) for meta in metas}
     assert tied == {meta.info_hash: str(watch.tree / f"saved-{i}.torrent") for i, meta in enumerate(metas)}
+
+
+def test_a_folder_of_new_metafiles_moved_in_loads_at_once(
+    watch: Watch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``mv`` of a finished folder into the tree: its files are complete, however new, so they load
+    with the folder's scan instead of waiting for a retry as files still being written would."""
+    watch.run_once()
+    staging = watch.sandbox.directory / f"staging-{uuid.uuid4().hex[:8]}"  # same file system: atomic
+    (staging / "season").mkdir(parents=True)
+    metas = [make_metafile(f"moved-{index}", seed=4000 + index) for index in range(5)]
+    ahead = time.time() + 60  # new for as long as the test runs, however slow the machine
+    for index, meta in enumerate(metas):
+        path = staging / "season" / f"{index}.torrent"
+        path.write_bytes(meta.data)
+        os.utime(path, (ahead, ahead))
+    placeholder = staging / "season" / "still-coming.torrent"  # an empty one may still be written
+    placeholder.touch()
+    os.utime(placeholder, (ahead, ahead))
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        watch.start()
+        wait_for(lambda: "Scanned " in caplog.text, "the start's scan")
+        os.rename(staging, watch.tree / "show")
+        wanted = {meta.info_hash for meta in metas}
+        wait_for(lambda: wanted <= set(watch.sandbox.item_hashes()), "the 5 files loaded")
+    scans = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Scanned ")]
+    assert any(
+        f"below {watch.tree / 'show'} " in line and "5 new, 1 still being written" in line for line in scans
+    )
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -35,6 +35,9 @@ class ScriptedQueue:
         self.timeouts.append(timeout)
         return self.reads.pop(0) if self.reads else []
 
+    def add_watch(self, path: Path, mask: int) -> int:
+        raise FileNotFoundError(path)  # the folder is gone again: nothing to watch, no warning
+
     def close(self) -> None:
         os.close(self._ready)
         os.close(self._writer)
@@ -43,12 +46,13 @@ class ScriptedQueue:
 class Owner:
     def __init__(self) -> None:
         self.reports: list[list[Path]] = []
+        self.directories: list[tuple[Path, bool]] = []
 
     def files_changed(self, changes: list[tuple[Path, Path]]) -> None:
         self.reports.append([path for path, _root in changes])
 
-    def directory_added(self, path: Path, root: Path) -> None:
-        raise AssertionError("no directory events here")
+    def directory_added(self, path: Path, root: Path, *, moved_in: bool = False) -> None:
+        self.directories.append((path, moved_in))
 
     def rescan(self) -> None:
         raise AssertionError("no rescan here")
@@ -187,3 +191,16 @@ def test_a_burst_is_reported_after_burst_max_even_if_files_keep_coming(pipes: li
     assert len(owner.reports) == 1
     # burst_max is 50 ms: five further reads, 10 ms apart, then the report goes out.
     assert len(owner.reports[0]) == 2 + 5
+
+
+def test_a_folder_moved_in_is_told_apart_from_one_created(pipes: list[ScriptedQueue]) -> None:
+    # Moved in, its files are complete (the job loads them at once); created, they may still be written.
+    reads = [
+        [Event(wd=1, mask=flags.MOVED_TO | flags.ISDIR, cookie=7, name="done")],
+        [Event(wd=1, mask=flags.CREATE | flags.ISDIR, cookie=0, name="new")],
+    ]
+    watcher, owner, _queue = watcher_with(reads, pipes)
+    watcher._wait_and_dispatch()
+    watcher._wait_and_dispatch()
+    assert owner.directories == [(ROOT / "done", True), (ROOT / "new", False)]
+    assert owner.reports == []

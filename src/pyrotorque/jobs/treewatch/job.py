@@ -220,9 +220,15 @@ class TreeWatch(LoadOutcomes, Job):
             return None
         return Candidate(path, root, FileStamp.of(stat))
 
-    def directory_added(self, path: Path, root: Path) -> None:
-        """A directory was created or moved in: load the metafiles already inside it."""
-        self._scan((path,), root=root)
+    def directory_added(self, path: Path, root: Path, *, moved_in: bool = False) -> None:
+        """A directory was created or moved in: load the metafiles already inside it.
+
+        A folder renamed into the tree brings its files complete, as a renamed file is (``mv`` of a
+        folder of downloads, a sync tool's finished folder): they load at once, however new. In a
+        created folder a file may still be written while the watch is put in place, so there a new
+        file waits for its event or the retry. A file still written into a folder moved in is read
+        early at worst: reported, kept, and loaded on its close event."""
+        self._scan((path,), root=root, settled=moved_in)
 
     def rescan(self) -> None:
         """A full scan (at start, and when inotify lost events)."""
@@ -247,8 +253,16 @@ class TreeWatch(LoadOutcomes, Job):
 
     # -- finding files ----------------------------------------------------------------------------------
 
-    def _scan(self, tops: Iterable[Path], *, root: Path | None = None, raise_errors: bool = False) -> None:
-        """Look at every metafile below ``tops``; load the new ones; forget files that are gone."""
+    def _scan(
+        self,
+        tops: Iterable[Path],
+        *,
+        root: Path | None = None,
+        raise_errors: bool = False,
+        settled: bool = False,
+    ) -> None:
+        """Look at every metafile below ``tops``; load the new ones; forget files that are gone.
+        New files changed within ``settle`` wait (they may still be written) unless ``settled``."""
         clock = self.context.clock
         started = clock.monotonic()
         errors: list[OSError] = []
@@ -258,7 +272,12 @@ class TreeWatch(LoadOutcomes, Job):
             seen = self.state.seen
             fresh = [c for c in found if seen.settled(c.path, c.stamp) is None and c.path not in self.pending]
             now = clock.time()
-            settling = [c for c in fresh if now - c.stamp.mtime_ns / 1e9 < self.timing.settle]
+            # In a folder moved in only an empty placeholder can still be written: it waits as ever.
+            settling = [
+                c
+                for c in fresh
+                if (not settled or not c.stamp.size) and now - c.stamp.mtime_ns / 1e9 < self.timing.settle
+            ]
             settling_paths = {c.path for c in settling}
             ready = [c for c in fresh if c.path not in settling_paths] + self.pending.candidates()
             for candidate in settling:

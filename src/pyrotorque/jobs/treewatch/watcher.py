@@ -47,8 +47,9 @@ class WatchEvents(Protocol):
         """Files (path, root) with a wanted name were closed after writing or moved into the tree: all
         that one read of the inotify queue reported, in order, so that a burst is loaded as one batch."""
 
-    def directory_added(self, path: Path, root: Path) -> None:
-        """A directory was created or moved in; it is watched now, look at what is inside."""
+    def directory_added(self, path: Path, root: Path, *, moved_in: bool = False) -> None:
+        """A directory was created or moved in (``moved_in``: renamed into the tree, its files complete
+        as a renamed file is); it is watched now, look at what is inside."""
 
     def rescan(self) -> None:
         """Events may have been lost: look at the whole tree."""
@@ -215,10 +216,10 @@ class TreeWatcher(WatchRepairs):
             (self.clock.monotonic() - started) * 1000,
         )
 
-    def _call(self, callback: object, *args: object) -> None:
+    def _call(self, callback: object, *args: object, **options: object) -> None:
         """Run an owner callback; its failure is logged, the thread goes on."""
         try:
-            callback(*args)  # type: ignore[operator]
+            callback(*args, **options)  # type: ignore[operator]
         except Exception:
             self.log.exception("Tree watch: handling an event failed")
 
@@ -247,7 +248,7 @@ class TreeWatcher(WatchRepairs):
         if mask & flags.ISDIR:
             if mask & (flags.CREATE | flags.MOVED_TO):
                 self._watch_tree(path, root)
-                self._call(self.owner.directory_added, path, root)
+                self._call(self.owner.directory_added, path, root, moved_in=bool(mask & flags.MOVED_TO))
             elif mask & flags.MOVED_FROM:
                 self._unwatch_tree(path)
         elif mask & _FILE_EVENTS and self.wanted(name):
