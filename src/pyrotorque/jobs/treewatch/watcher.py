@@ -4,8 +4,8 @@ It reports three things to its owner (``WatchEvents``): a file with a name the o
 metafiles) that was closed after writing or moved in, a directory that appeared (created or moved
 in; it is watched from then on and its contents must be looked at, since files may have arrived
 before the watch existed), and a lost overview (queue overflow, a failed watch) that needs a full
-rescan. Between events it calls
-``idle()`` when the owner's ``next_wakeup()`` is due, which is how pending loads are retried.
+rescan. Between events it calls ``idle()`` when the owner's ``next_wakeup()`` is due, which is how
+pending loads are retried.
 ``stop()`` and ``wake()`` (the owner has new pending work) interrupt the blocking wait through a pipe,
 and the wait never lasts more than ``MAX_WAIT`` anyway. The wait itself is a real ``select``; only its
 timeout comes from the job's clock (``next_wakeup()`` is on ``clock.monotonic``).
